@@ -1,0 +1,35 @@
+# Tillbox developer entry points. `make run` and `make test` set everything up themselves.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test bench sysdeps venv clean distclean
+
+run: $(STAMP)
+	$(BIN)/tillbox --config dev/tillbox.toml run --demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py --out bench/report.json
+
+sysdeps:
+	bash dev/install-system-packages.sh
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml dev/system-packages.txt
+	bash dev/install-system-packages.sh
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+clean:
+	rm -rf .pytest_cache .hypothesis build *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) var

@@ -1,0 +1,122 @@
+"""The ``tillbox`` command.
+
+Exit status: 0 done; 1 the thing checked is not sound (``ledger verify``); 2 bad input or
+configuration, with a one-line reason on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from . import __version__, config as configmod
+from .errors import TillboxError
+
+log = logging.getLogger(__name__)
+
+
+class UsageError(Exception):
+    """Bad input on the command line: one line on stderr, exit 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tillbox", description="Tillbox point-of-sale appliance")
+    p.add_argument("--config", metavar="PATH",
+                   help="TOML configuration file (default: $TILLBOX_CONFIG, else "
+                        "/etc/tillbox/tillbox.toml)")
+    p.add_argument("--version", action="version", version=f"tillbox {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="development: start every daemon with simulated hardware")
+    run.add_argument("--demo", action="store_true",
+                     help="load the demo shop first if the data directory is empty")
+
+    sub.add_parser("core", help="serve the web UI and /api/v1 (systemd: tillbox-core.service)")
+
+    cfg = sub.add_parser("config", help="configuration").add_subparsers(
+        dest="action", required=True, metavar="ACTION")
+    cfg.add_parser("check", help="validate and print the effective configuration as JSON")
+
+    ledger = sub.add_parser("ledger", help="the sales ledger").add_subparsers(
+        dest="action", required=True, metavar="ACTION")
+    v = ledger.add_parser("verify", help="recompute the hash chain; exit 1 when broken")
+    v.add_argument("--file", metavar="JSONL", help="verify an export instead of ledger.db")
+    v.add_argument("--head", metavar="HASH", help="a head hash known from elsewhere (a Z "
+                   "report, head office's ack, a backup label): detect a truncated tail")
+    v.add_argument("--head-seq", metavar="SEQ", type=int, help="the seq of that head")
+    v.add_argument("--projections", action="store_true",
+                   help="also replay the journal and compare every projection table")
+    v.add_argument("--json", action="store_true", help="print the result as JSON")
+    e = ledger.add_parser("export", help="write the journal as CSV or JSONL")
+    e.add_argument("--format", choices=("csv", "jsonl"), default="jsonl")
+    e.add_argument("--output", "-o", metavar="FILE", help="file to write (default: stdout)")
+    e.add_argument("--from-seq", type=int, default=1, metavar="SEQ")
+
+    cat = sub.add_parser("catalog", help="products and categories").add_subparsers(
+        dest="action", required=True, metavar="ACTION")
+    ci = cat.add_parser("import", help="import products from CSV (all rows or nothing)")
+    ci.add_argument("file", metavar="FILE.csv")
+    ci.add_argument("--replace", action="store_true",
+                    help="deactivate products that are not in the file")
+    ce = cat.add_parser("export", help="export products to CSV")
+    ce.add_argument("file", metavar="FILE.csv", nargs="?", help="default: stdout")
+
+    staff = sub.add_parser("staff", help="staff and PINs").add_subparsers(
+        dest="action", required=True, metavar="ACTION")
+    staff.add_parser("list", help="list staff (never PINs)")
+    sa = staff.add_parser("add", help="add a person; the PIN is read from stdin")
+    sa.add_argument("--name", required=True)
+    sa.add_argument("--role", required=True, choices=("assistant", "cashier", "manager", "owner"))
+
+    demo = sub.add_parser("demo", help="demo shop data").add_subparsers(
+        dest="action", required=True, metavar="ACTION")
+    demo.add_parser("load", help="load the demo shop into an empty data directory")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except (configmod.ConfigError, UsageError, TillboxError) as exc:
+        print(f"tillbox: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+def _config(args) -> configmod.Config:
+    return configmod.load(args.config)
+
+
+def _dispatch(args) -> int:
+    from . import logs
+    cfg = _config(args)
+    if args.command in ("run", "core"):
+        logs.setup(cfg.log.level, f"tillbox {args.command}", cfg.source)
+    else:
+        logging.basicConfig(level="WARNING", format="tillbox: %(message)s")
+    if args.command == "config":
+        print(json.dumps(cfg.as_dict(), default=str, ensure_ascii=False, indent=2))
+        return 0
+    if args.command == "run":
+        from services import runner
+        return runner.run(cfg, args.config, demo=args.demo)
+    if args.command == "core":
+        from services import core
+        core.serve(cfg)
+        return 0
+    if args.command == "ledger":
+        from . import ledger_cli
+        return ledger_cli.run(cfg, args)
+    if args.command in ("catalog", "staff", "demo"):
+        from . import master_cli
+        return master_cli.run(cfg, args)
+    raise UsageError(f"unknown command {args.command}")  # pragma: no cover
+
+
+if __name__ == "__main__":
+    sys.exit(main())

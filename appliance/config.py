@@ -1,0 +1,269 @@
+"""Configuration: one TOML file, typed, every key documented and overridable from the environment.
+
+Lookup order for each key (later wins): built-in default, the TOML file, then the variable
+``TILLBOX_<SECTION>__<KEY>`` (so systemd ``EnvironmentFile=`` can set anything). The file is
+named by ``--config``, else ``TILLBOX_CONFIG``, else ``/etc/tillbox/tillbox.toml`` when it
+exists; with none, the defaults apply.
+
+Unknown sections and keys are warned about by name and ignored (a typo must not silently
+change behaviour, nor stop a shop from selling). A bad value stops start-up with one line that
+names the key, where it came from and what is wrong: :class:`ConfigError`.
+
+docs/configuration.md documents every key; a test keeps it in step with :data:`SCHEMA`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PATH = Path("/etc/tillbox/tillbox.toml")
+ENV_PREFIX = "TILLBOX_"
+
+
+class ConfigError(Exception):
+    """A configuration value is unusable. ``str()`` is the one line to show."""
+
+
+@dataclass(frozen=True)
+class Key:
+    type: str  # "str" | "int" | "bool" | "path" | "choice"
+    default: Any
+    doc: str
+    choices: tuple = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    check: Callable[[Any], str | None] | None = None  # returns a complaint or None
+
+
+def _id_check(value: str) -> str | None:
+    # Store and device ids become MQTT topic levels: no wildcards, separators or spaces.
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", value):
+        return "must be 1-64 letters, digits, '.', '_' or '-' (it is used in MQTT topics)"
+    return None
+
+
+def _prefix_check(value: str) -> str | None:
+    if not value or value.startswith("/") or value.endswith("/") or re.search(r"[#+\s]", value):
+        return "must be a topic prefix like 'pos/v1': no leading or trailing '/', no '#', '+' or spaces"
+    return None
+
+
+def _tz_check(value: str) -> str | None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return "is not a known time zone (use a name like 'Asia/Shanghai')"
+    return None
+
+
+def _host_check(value: str) -> str | None:
+    if re.search(r"\s", value):
+        return "must not contain spaces"
+    return None
+
+
+SCHEMA: dict[str, dict[str, Key]] = {
+    "paths": {
+        "data": Key("path", "/var/lib/tillbox",
+                    "Data directory: ledger.db, master data (master/), uplink cursor, certificates."),
+        "secrets": Key("path", "/etc/tillbox/secrets.toml",
+                       "Secrets file (broker password, keys), mode 0600, kept out of this file."),
+    },
+    "web": {
+        "host": Key("str", "127.0.0.1", "Address core listens on; 0.0.0.0 to serve the shop Wi-Fi.",
+                    check=_host_check),
+        "port": Key("int", 8080, "TCP port core listens on.", minimum=1, maximum=65535),
+        "threads": Key("int", 16, "Web server worker threads (each open SSE screen holds one).",
+                       minimum=2, maximum=256),
+    },
+    "shop": {
+        "store_id": Key("str", "demo-store", "Store id: the {store} level of the MQTT topics.",
+                        check=_id_check),
+        "device_id": Key("str", "till-1", "Device id: the {device} level of the MQTT topics and "
+                         "the owner of this box's journal sequence.", check=_id_check),
+        "timezone": Key("str", "Asia/Shanghai",
+                        "Shop time zone: business days, order numbers and reports use it.",
+                        check=_tz_check),
+    },
+    "mqtt": {
+        "host": Key("str", "", "Head-office broker host name; empty while the box is not linked.",
+                    check=_host_check),
+        "port": Key("int", 8883, "Broker TCP port (8883 for MQTT over TLS).",
+                    minimum=1, maximum=65535),
+        "prefix": Key("str", "pos/v1", "Topic root; topics are {prefix}/{store}/{device}/...",
+                      check=_prefix_check),
+    },
+    "clock": {
+        "sync_flag": Key("path", "/run/systemd/timesync/synchronized",
+                         "File whose presence means the system clock is NTP-synchronised "
+                         "(systemd-timesyncd creates it); journal records carry the result."),
+        "assume_synced": Key("bool", False, "Treat the clock as synchronised without the flag "
+                             "file (development machines whose NTP client is not timesyncd)."),
+    },
+    "log": {
+        "level": Key("choice", "INFO", "Log level of the module loggers.",
+                     choices=("DEBUG", "INFO", "WARNING", "ERROR")),
+    },
+}
+
+
+class Section:
+    """One config section; keys are attributes (``config.web.port``)."""
+
+    def __init__(self, name: str, values: Mapping[str, Any]):
+        self._name = name
+        self.__dict__.update(values)
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
+    def __repr__(self) -> str:
+        return f"Section({self._name}, {self.as_dict()})"
+
+
+class Config:
+    """The loaded configuration: ``config.<section>.<key>``, plus where it came from."""
+
+    def __init__(self, values: dict[str, dict[str, Any]], source: Path | None,
+                 warnings: list[str]):
+        self.source = source
+        self.warnings = warnings
+        for section, keys in values.items():
+            setattr(self, section, Section(section, keys))
+
+    def as_dict(self) -> dict:
+        return {s: getattr(self, s).as_dict() for s in SCHEMA}
+
+    @property
+    def data_dir(self) -> Path:
+        return self.paths.data
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.paths.data / "ledger.db"
+
+    @property
+    def master_dir(self) -> Path:
+        return self.paths.data / "master"
+
+
+def _convert(section: str, name: str, key: Key, raw: Any, origin: str) -> Any:
+    where = f"config {section}.{name} ({origin})"
+    from_env = isinstance(raw, str) and origin.startswith("TILLBOX_")
+    value: Any
+    if key.type in ("str", "choice", "path"):
+        if not isinstance(raw, str):
+            raise ConfigError(f"{where}: must be a string, got {raw!r}")
+        value = raw
+        if key.type == "choice" and value not in key.choices:
+            raise ConfigError(f"{where}: must be one of {', '.join(key.choices)}, got {raw!r}")
+        if key.type == "path":
+            if not value:
+                raise ConfigError(f"{where}: must be a path, got an empty string")
+            value = Path(value).expanduser()
+    elif key.type == "int":
+        if from_env:
+            if not re.fullmatch(r"[+-]?\d+", raw.strip()):
+                raise ConfigError(f"{where}: must be a whole number, got {raw!r}")
+            value = int(raw)
+        elif isinstance(raw, bool) or not isinstance(raw, int):
+            raise ConfigError(f"{where}: must be a whole number, got {raw!r}")
+        else:
+            value = raw
+        if key.minimum is not None and value < key.minimum or \
+                key.maximum is not None and value > key.maximum:
+            raise ConfigError(f"{where}: must be from {key.minimum} to {key.maximum}, got {value}")
+    elif key.type == "bool":
+        if from_env:
+            low = raw.strip().lower()
+            if low not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                raise ConfigError(f"{where}: must be true or false, got {raw!r}")
+            value = low in ("1", "true", "yes", "on")
+        elif not isinstance(raw, bool):
+            raise ConfigError(f"{where}: must be true or false, got {raw!r}")
+        else:
+            value = raw
+    else:  # pragma: no cover - schema typo
+        raise AssertionError(key.type)
+    if key.check:
+        complaint = key.check(value if not isinstance(value, Path) else str(value))
+        if complaint:
+            raise ConfigError(f"{where}: {complaint}, got {raw!r}")
+    return value
+
+
+def resolve_path(explicit: str | os.PathLike | None, environ: Mapping[str, str]) -> Path | None:
+    """Which file to read: --config, else TILLBOX_CONFIG, else the default if it exists."""
+    if explicit:
+        return Path(explicit)
+    if environ.get("TILLBOX_CONFIG"):
+        return Path(environ["TILLBOX_CONFIG"])
+    return DEFAULT_PATH if DEFAULT_PATH.exists() else None
+
+
+def load(path: str | os.PathLike | None = None,
+         environ: Mapping[str, str] | None = None) -> Config:
+    """Load and validate the configuration; raises :class:`ConfigError` on a bad value."""
+    environ = os.environ if environ is None else environ
+    source = resolve_path(path, environ)
+    file_values: dict[str, Any] = {}
+    if source is not None:
+        try:
+            with open(source, "rb") as fh:
+                file_values = tomllib.load(fh)
+        except FileNotFoundError:
+            raise ConfigError(f"config file {source} does not exist") from None
+        except PermissionError:
+            raise ConfigError(f"config file {source} is not readable by this user") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {source} is not valid TOML: {exc}") from None
+
+    warnings: list[str] = []
+    for section, keys in file_values.items():
+        if section not in SCHEMA:
+            warnings.append(f"unknown config section [{section}] in {source} (ignored)")
+            continue
+        if not isinstance(keys, dict):
+            raise ConfigError(f"config {section} ({source}): must be a [{section}] table")
+        for name in keys:
+            if name not in SCHEMA[section]:
+                warnings.append(f"unknown config key {section}.{name} in {source} (ignored)")
+    for var in environ:
+        if var.startswith(ENV_PREFIX) and "__" in var:
+            section, _, name = var[len(ENV_PREFIX):].lower().partition("__")
+            if section not in SCHEMA or name not in SCHEMA[section]:
+                warnings.append(f"unknown config variable {var} (ignored)")
+
+    values: dict[str, dict[str, Any]] = {}
+    for section, keys in SCHEMA.items():
+        values[section] = {}
+        for name, key in keys.items():
+            env_var = f"{ENV_PREFIX}{section.upper()}__{name.upper()}"
+            if env_var in environ:
+                raw, origin = environ[env_var], env_var
+            elif name in file_values.get(section, {}):
+                raw, origin = file_values[section][name], str(source)
+            else:
+                values[section][name] = Path(key.default) if key.type == "path" else key.default
+                continue
+            values[section][name] = _convert(section, name, key, raw, origin)
+
+    # Relative paths in a file are relative to that file, so a config is movable.
+    base = source.parent if source is not None else Path.cwd()
+    for name, key in SCHEMA["paths"].items():
+        p = values["paths"][name]
+        if not p.is_absolute():
+            values["paths"][name] = (base / p).resolve()
+
+    for w in warnings:
+        log.warning("%s", w)
+    return Config(values, source, warnings)

@@ -1,0 +1,174 @@
+"""ledger.db schema: the journal (append-only, enforced by triggers) and its projections.
+
+Projections are only ever written by :mod:`appliance.ledger.projections` while applying a
+journal record, in the same transaction as the record: so they always equal a replay.
+"""
+
+SCHEMA_VERSION = 1
+
+JOURNAL = """
+CREATE TABLE IF NOT EXISTS journal (
+    seq          INTEGER PRIMARY KEY,   -- gap-free from 1 (trigger below)
+    id           TEXT NOT NULL,         -- UUID; not UNIQUE on purpose: a UNIQUE key would let
+                                        -- INSERT OR REPLACE delete a row without any trigger
+    ts           TEXT NOT NULL,
+    clock_synced INTEGER NOT NULL,
+    type         TEXT NOT NULL,
+    actor        TEXT NOT NULL,
+    data         TEXT NOT NULL,
+    prev_hash    TEXT NOT NULL,
+    hash         TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS journal_no_update BEFORE UPDATE ON journal
+BEGIN SELECT RAISE(ABORT, 'journal is append-only: UPDATE refused'); END;
+CREATE TRIGGER IF NOT EXISTS journal_no_delete BEFORE DELETE ON journal
+BEGIN SELECT RAISE(ABORT, 'journal is append-only: DELETE refused'); END;
+CREATE TRIGGER IF NOT EXISTS journal_seq_next BEFORE INSERT ON journal
+WHEN NEW.seq IS NOT (SELECT COALESCE(MAX(seq), 0) + 1 FROM journal)
+BEGIN SELECT RAISE(ABORT, 'journal seq must be the next number (gap-free)'); END;
+CREATE TRIGGER IF NOT EXISTS journal_chain BEFORE INSERT ON journal
+WHEN NEW.prev_hash IS NOT COALESCE((SELECT hash FROM journal ORDER BY seq DESC LIMIT 1),
+                                    '0000000000000000000000000000000000000000000000000000000000000000')
+BEGIN SELECT RAISE(ABORT, 'journal prev_hash must be the hash of the last record'); END;
+CREATE TRIGGER IF NOT EXISTS journal_ts_forward BEFORE INSERT ON journal
+WHEN NEW.ts < (SELECT ts FROM journal ORDER BY seq DESC LIMIT 1)
+BEGIN SELECT RAISE(ABORT, 'journal ts must not go backwards'); END;
+"""
+
+META = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+PROJECTIONS = """
+CREATE TABLE IF NOT EXISTS orders (
+    id              TEXT PRIMARY KEY,
+    number          TEXT NOT NULL UNIQUE,
+    business_day    TEXT NOT NULL,
+    status          TEXT NOT NULL,          -- open | parked | paid | cancelled
+    version         INTEGER NOT NULL,
+    terminal        TEXT NOT NULL,
+    opened_by       TEXT NOT NULL,
+    opened_at       TEXT NOT NULL,
+    updated_at      TEXT NOT NULL,
+    customer_name   TEXT NOT NULL DEFAULT '',
+    customer_phone  TEXT NOT NULL DEFAULT '',
+    note            TEXT NOT NULL DEFAULT '',
+    subtotal        INTEGER NOT NULL DEFAULT 0,
+    discount        INTEGER NOT NULL DEFAULT 0,
+    rounding        INTEGER NOT NULL DEFAULT 0,
+    total           INTEGER,                -- frozen at the first payment
+    adjustments     TEXT NOT NULL DEFAULT '[]',
+    paid            INTEGER NOT NULL DEFAULT 0,
+    change_given    INTEGER NOT NULL DEFAULT 0,
+    refunded        INTEGER NOT NULL DEFAULT 0,
+    receipt_no      INTEGER UNIQUE,
+    completed_at    TEXT,
+    completed_by    TEXT,
+    cancel_reason   TEXT,
+    last_seq        INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS orders_status ON orders(status, updated_at);
+CREATE INDEX IF NOT EXISTS orders_day ON orders(business_day);
+
+CREATE TABLE IF NOT EXISTS order_lines (
+    order_id        TEXT NOT NULL REFERENCES orders(id),
+    line_id         TEXT NOT NULL,
+    pos             INTEGER NOT NULL,
+    product_id      TEXT NOT NULL,
+    variant_id      TEXT NOT NULL DEFAULT '',
+    sku             TEXT NOT NULL DEFAULT '',
+    barcode         TEXT NOT NULL DEFAULT '',
+    name            TEXT NOT NULL,
+    spec            TEXT NOT NULL DEFAULT '',
+    unit            TEXT NOT NULL DEFAULT '',
+    qty             INTEGER NOT NULL,
+    list_price      INTEGER NOT NULL,
+    unit_price      INTEGER NOT NULL,
+    cost            INTEGER NOT NULL DEFAULT 0,
+    override_by     TEXT,
+    stock_tracked   INTEGER NOT NULL,
+    amount          INTEGER NOT NULL,       -- unit_price x qty
+    discount        INTEGER NOT NULL DEFAULT 0,
+    net             INTEGER,                -- what the customer pays for it (frozen at payment)
+    refunded_qty    INTEGER NOT NULL DEFAULT 0,
+    refunded_amount INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (order_id, line_id)
+);
+
+CREATE TABLE IF NOT EXISTS payments (
+    id              TEXT PRIMARY KEY,
+    order_id        TEXT NOT NULL REFERENCES orders(id),
+    method          TEXT NOT NULL,
+    amount          INTEGER NOT NULL,       -- applied to the order
+    tendered        INTEGER NOT NULL,       -- handed over (cash: may exceed amount)
+    change          INTEGER NOT NULL,
+    reference       TEXT NOT NULL DEFAULT '',
+    idempotency_key TEXT,
+    taken_by        TEXT NOT NULL,
+    taken_at        TEXT NOT NULL,
+    voided          INTEGER NOT NULL DEFAULT 0,
+    void_reason     TEXT,
+    seq             INTEGER NOT NULL,
+    UNIQUE (order_id, idempotency_key)
+);
+
+CREATE TABLE IF NOT EXISTS refunds (
+    id              TEXT PRIMARY KEY,
+    order_id        TEXT NOT NULL REFERENCES orders(id),
+    amount          INTEGER NOT NULL,
+    reason          TEXT NOT NULL,
+    refunded_by     TEXT NOT NULL,
+    approved_by     TEXT,
+    refunded_at     TEXT NOT NULL,
+    seq             INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS refund_lines (
+    refund_id       TEXT NOT NULL REFERENCES refunds(id),
+    line_id         TEXT NOT NULL,
+    qty             INTEGER NOT NULL,
+    amount          INTEGER NOT NULL,
+    restock         INTEGER NOT NULL,
+    PRIMARY KEY (refund_id, line_id)
+);
+CREATE TABLE IF NOT EXISTS refund_tenders (
+    refund_id       TEXT NOT NULL REFERENCES refunds(id),
+    pos             INTEGER NOT NULL,
+    method          TEXT NOT NULL,
+    amount          INTEGER NOT NULL,
+    reference       TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (refund_id, pos)
+);
+
+CREATE TABLE IF NOT EXISTS stock_levels (
+    product_id      TEXT NOT NULL,
+    variant_id      TEXT NOT NULL DEFAULT '',
+    qty             INTEGER NOT NULL,
+    last_seq        INTEGER NOT NULL,
+    PRIMARY KEY (product_id, variant_id)
+);
+
+CREATE TABLE IF NOT EXISTS counters (
+    name            TEXT PRIMARY KEY,
+    value           INTEGER NOT NULL
+);
+
+-- Durable queue for printerd (issue 4 adds the states beyond 'queued').
+CREATE TABLE IF NOT EXISTS print_jobs (
+    id              TEXT PRIMARY KEY,
+    kind            TEXT NOT NULL,          -- receipt | drawer
+    order_id        TEXT,
+    payload         TEXT NOT NULL,
+    state           TEXT NOT NULL DEFAULT 'queued',
+    created_at      TEXT NOT NULL,
+    seq             INTEGER NOT NULL
+);
+"""
+
+#: Tables that must equal a replay of the journal (print_jobs is an operational queue whose
+#: states later move without journal records, so it is left out of the comparison).
+PROJECTION_TABLES = ("orders", "order_lines", "payments", "refunds", "refund_lines",
+                     "refund_tenders", "stock_levels", "counters")
+
+
+def create_all(conn) -> None:
+    conn.executescript(JOURNAL + META + PROJECTIONS)

@@ -1,0 +1,205 @@
+"""The ledger: one SQLite file in WAL mode, synchronous=FULL, with a single writer.
+
+Every state change is :meth:`Transaction.append` of a journal record; the same call applies the
+record to the projections, inside one ``BEGIN IMMEDIATE`` transaction, so a commit that
+returned is on disk with its projections and a crash before it leaves neither.
+
+Within core, writers share one connection behind a lock (waitress threads); other processes
+(uplinkd, ``tillbox ledger verify``) open their own read-only connections with
+:func:`open_readonly`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+import threading
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Iterator
+
+from ..clock import SystemClock, format_ts
+from . import projections, schema
+from .records import GENESIS_HASH, Record, canonical_json, compute_hash, reject_floats
+
+log = logging.getLogger(__name__)
+
+
+class LedgerError(Exception):
+    pass
+
+
+def _connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
+    if readonly:
+        if not path.exists():
+            raise LedgerError(f"ledger {path} does not exist")
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None,
+                               check_same_thread=False)
+    else:
+        conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout = 10000")
+    if not readonly:
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode.lower() != "wal":
+            raise LedgerError(f"ledger {path}: could not switch to WAL mode (got {mode})")
+        # FULL: a commit is on disk when it returns, also across a power cut.
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        # REPLACE conflict resolution fires delete triggers only with this on.
+        conn.execute("PRAGMA recursive_triggers = ON")
+    return conn
+
+
+def open_readonly(path: str | os.PathLike) -> sqlite3.Connection:
+    return _connect(Path(path), readonly=True)
+
+
+def iter_records(conn: sqlite3.Connection, from_seq: int = 1,
+                 batch: int = 5000) -> Iterator[Record]:
+    """Records in stored (seq) order, read in batches so 1M records need no big memory."""
+    cur = conn.execute(
+        "SELECT seq, id, ts, clock_synced, type, actor, data, prev_hash, hash FROM journal "
+        "WHERE seq >= ? ORDER BY seq", (from_seq,))
+    while True:
+        rows = cur.fetchmany(batch)
+        if not rows:
+            return
+        for row in rows:
+            yield Record.from_row(row)
+
+
+class Transaction:
+    """Appends records and reads projections inside one write transaction."""
+
+    def __init__(self, ledger: "Ledger", conn: sqlite3.Connection):
+        self.ledger = ledger
+        self.conn = conn
+        row = conn.execute(
+            "SELECT seq, ts, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
+        self._seq, self._last_ts, self._prev_hash = row if row else (0, "", GENESIS_HASH)
+        self.records: list[Record] = []
+
+    def append(self, type: str, actor: dict, data: dict) -> Record:
+        reject_floats(data)
+        reject_floats(actor, "actor")
+        now = self.ledger.clock.now()
+        ts = format_ts(now)
+        if ts < self._last_ts:
+            # The clock is behind the last record (e.g. a Pi booted before NTP): keep time
+            # from going backwards; clock_synced tells readers how far to trust it.
+            ts = self._last_ts
+        seq = self._seq + 1
+        rec_id = str(uuid.uuid4())
+        synced = self.ledger.clock.synced()
+        # Round-trip through canonical JSON so the stored record is exactly what was hashed.
+        actor_json, data_json = canonical_json(actor), canonical_json(data)
+        h = compute_hash(seq, rec_id, ts, synced, type, actor, data, self._prev_hash)
+        record = Record(seq, rec_id, ts, synced, type, actor, data, self._prev_hash, h)
+        self.conn.execute(
+            "INSERT INTO journal (seq, id, ts, clock_synced, type, actor, data, prev_hash, hash)"
+            " VALUES (?,?,?,?,?,?,?,?,?)",
+            (seq, rec_id, ts, int(synced), type, actor_json, data_json, self._prev_hash, h))
+        projections.apply(self.conn, record)
+        self._seq, self._last_ts, self._prev_hash = seq, ts, h
+        self.records.append(record)
+        return record
+
+    def one(self, sql: str, params=()):
+        return self.conn.execute(sql, params).fetchone()
+
+    def all(self, sql: str, params=()):
+        return self.conn.execute(sql, params).fetchall()
+
+
+class Ledger:
+    """Owner of ledger.db in core (the single writer)."""
+
+    def __init__(self, path: str | os.PathLike, device_id: str = "till-1",
+                 store_id: str = "demo-store", clock=None):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.clock = clock or SystemClock()
+        self._lock = threading.RLock()
+        self._conn = _connect(self.path)
+        self._closed = False
+        with self._lock:
+            schema.create_all(self._conn)
+            self._init_meta(device_id, store_id)
+
+    def _init_meta(self, device_id: str, store_id: str) -> None:
+        meta = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
+        if not meta:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.executemany("INSERT INTO meta VALUES (?, ?)", [
+                ("schema_version", str(schema.SCHEMA_VERSION)),
+                ("device_id", device_id), ("store_id", store_id),
+                ("created_at", format_ts(self.clock.now()))])
+            self._conn.execute("COMMIT")
+            meta = {"device_id": device_id, "store_id": store_id}
+        elif meta.get("device_id") != device_id:
+            # The journal's seq belongs to one device; mixing two would fork head office's view.
+            raise LedgerError(
+                f"ledger {self.path} belongs to device {meta.get('device_id')!r}, "
+                f"not {device_id!r}: set shop.device_id back, or use another data directory")
+        self.device_id = meta["device_id"]
+        self.store_id = meta.get("store_id", store_id)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """One durable write transaction; everything appended commits together or not at all."""
+        with self._lock:
+            if self._closed:
+                raise LedgerError("ledger is closed")
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                tx = Transaction(self, self._conn)
+                yield tx
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            else:
+                self._conn.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """A consistent read of the projections (shares the writer's connection)."""
+        with self._lock:
+            if self._closed:
+                raise LedgerError("ledger is closed")
+            self._conn.execute("BEGIN")
+            try:
+                yield self._conn
+            finally:
+                self._conn.execute("COMMIT")
+
+    def head(self) -> tuple[int, str]:
+        with self.reading() as conn:
+            row = conn.execute("SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
+        return (row[0], row[1]) if row else (0, GENESIS_HASH)
+
+    def records(self, from_seq: int = 1) -> list[Record]:
+        with self.reading() as conn:
+            return list(iter_records(conn, from_seq))
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def now_ts(ledger: Ledger) -> str:
+    return format_ts(ledger.clock.now())
+
+
+def business_day(ts: datetime, tz) -> str:
+    return ts.astimezone(tz).strftime("%Y%m%d")

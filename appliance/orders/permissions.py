@@ -1,0 +1,51 @@
+"""Who may do what (ARCHITECTURE section 4). A person lower in rank can act with an approver."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import Forbidden
+from ..master.staff import ROLES, role_at_least
+
+#: permission -> the lowest role that has it
+PERMISSIONS: dict[str, str] = {
+    "order.edit": "assistant",
+    "order.park": "assistant",
+    "order.recall": "assistant",
+    "order.cancel": "cashier",     # an assistant may cancel an unpaid order they opened
+    "payment.take": "cashier",
+    "payment.void": "cashier",
+    "refund": "cashier",
+    "refund.over_limit": "manager",
+    "price.override": "manager",
+    "stock.adjust": "manager",
+}
+
+assert all(role in ROLES for role in PERMISSIONS.values())
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting, from which screen; built by the caller after authentication."""
+    staff_id: str
+    role: str
+    terminal: str = "counter"
+
+    def journal(self, device_id: str) -> dict:
+        return {"staff": self.staff_id, "role": self.role, "device": device_id,
+                "terminal": self.terminal}
+
+
+def allowed(actor: Actor | None, permission: str) -> bool:
+    return actor is not None and role_at_least(actor.role, PERMISSIONS[permission])
+
+
+def require(actor: Actor, permission: str, approver: Actor | None = None,
+            what: str | None = None) -> Actor:
+    """Return who authorised it (the actor, else the approver) or raise Forbidden."""
+    if allowed(actor, permission):
+        return actor
+    if allowed(approver, permission):
+        return approver
+    need = PERMISSIONS[permission]
+    raise Forbidden(f"{what or permission} needs a {need} (you are signed in as {actor.role})")

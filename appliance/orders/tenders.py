@@ -1,0 +1,25 @@
+"""Tender methods: what each needs and whether it can give change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Tender:
+    name: str
+    needs_reference: bool
+    gives_change: bool
+    reference_hint: str
+
+
+METHODS: dict[str, Tender] = {t.name: t for t in (
+    Tender("cash", False, True, ""),
+    Tender("card", True, False, "the card terminal's reference number"),
+    Tender("transfer", True, False, "the bank transfer reference"),
+    Tender("cheque", True, False, "the cheque number"),
+    Tender("wechat", True, False, "the WeChat Pay transaction number shown to the customer"),
+    Tender("alipay", True, False, "the Alipay transaction number shown to the customer"),
+    # A seam: the members module (issue 7) provides balances; until then it is refused.
+    Tender("member_balance", False, False, ""),
+)}

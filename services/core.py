@@ -1,0 +1,64 @@
+"""core: the web UI, /api/v1 and the order engine; the only writer of ledger.db.
+
+Served by waitress (a production WSGI server with a thread pool sized for SSE screens). The
+watchdog is fed from a thread that checks the ledger answers, so a wedged database stops the
+pings and systemd restarts the process.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+from waitress.server import create_server
+
+from appliance.box import Box
+from appliance.config import Config
+from webui.app import create_app
+
+from . import sdnotify
+
+log = logging.getLogger(__name__)
+
+
+def _watchdog(box: Box, stop: threading.Event) -> None:
+    interval = sdnotify.watchdog_interval()
+    if interval is None:
+        return
+    while not stop.wait(interval):
+        try:
+            box.ledger.head()
+        except Exception:  # noqa: BLE001 - any failure means: stop feeding the watchdog
+            log.exception("ledger check failed; not feeding the watchdog")
+            continue
+        sdnotify.notify("WATCHDOG=1")
+
+
+def serve(config: Config) -> None:
+    box = Box(config)
+    app = create_app(box)
+    server = create_server(app, host=config.web.host, port=config.web.port,
+                           threads=config.web.threads, ident="tillbox")
+    stop = threading.Event()
+
+    def shutdown(signum, _frame):
+        log.info("signal %d: stopping core", signum)
+        sdnotify.notify("STOPPING=1")
+        stop.set()
+        server.close()
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    threading.Thread(target=_watchdog, args=(box, stop), name="watchdog", daemon=True).start()
+    log.info("core listening on http://%s:%d", config.web.host, server.effective_port)
+    sdnotify.notify(f"READY=1\nSTATUS=serving on port {server.effective_port}")
+    try:
+        server.run()
+    except OSError:
+        if not stop.is_set():
+            raise
+    finally:
+        stop.set()
+        box.close()
+        log.info("core stopped")

@@ -1,0 +1,121 @@
+"""The journal: append-only in the database itself, hash-chained, gap-free, time never back."""
+
+import sqlite3
+from datetime import datetime, timezone
+
+import pytest
+
+from appliance.clock import FixedClock
+from appliance.ledger import GENESIS_HASH, Ledger, LedgerError
+from appliance.ledger.records import canonical_json
+
+ACTOR = {"staff": "s-1", "role": "owner", "device": "till-1", "terminal": "t"}
+
+
+@pytest.fixture
+def clock():
+    return FixedClock(datetime(2026, 11, 26, 9, 0, tzinfo=timezone.utc))
+
+
+@pytest.fixture
+def ledger(tmp_path, clock):
+    with Ledger(tmp_path / "ledger.db", clock=clock) as led:
+        yield led
+
+
+def append(ledger, n=1, type_="test.event"):
+    with ledger.transaction() as tx:
+        return [tx.append(type_, ACTOR, {"i": i, "名": "茶"}) for i in range(n)]
+
+
+def test_records_chain_from_genesis_with_gap_free_seq(ledger, clock):
+    for _ in range(3):
+        append(ledger, 2)
+        clock.advance(seconds=1)
+    recs = ledger.records()
+    assert [r.seq for r in recs] == list(range(1, 7))
+    assert recs[0].prev_hash == GENESIS_HASH
+    for a, b in zip(recs, recs[1:]):
+        assert b.prev_hash == a.hash
+    for r in recs:
+        assert r.recomputed_hash() == r.hash
+    assert ledger.head() == (6, recs[-1].hash)
+
+
+def test_database_refuses_update_and_delete(ledger):
+    append(ledger, 2)
+    conn = sqlite3.connect(ledger.path)
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        conn.execute("UPDATE journal SET data = '{}' WHERE seq = 1")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        conn.execute("DELETE FROM journal WHERE seq = 2")
+    conn.close()
+
+
+def test_database_refuses_gaps_forks_and_replace(ledger):
+    (rec,) = append(ledger)
+    conn = sqlite3.connect(ledger.path)
+    conn.execute("PRAGMA recursive_triggers = ON")
+    row = (rec.id, rec.ts, 1, "x", "{}", "{}", rec.hash, "h")
+    with pytest.raises(sqlite3.IntegrityError, match="gap-free"):
+        conn.execute("INSERT INTO journal VALUES (3,?,?,?,?,?,?,?,?)", row)
+    with pytest.raises(sqlite3.IntegrityError, match="prev_hash"):
+        conn.execute("INSERT INTO journal VALUES (2,?,?,?,?,?,?,?,?)",
+                     (rec.id, rec.ts, 1, "x", "{}", "{}", "f" * 64, "h"))
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute("INSERT OR REPLACE INTO journal VALUES (1,?,?,?,?,?,?,?,?)",
+                     (rec.id, rec.ts, 1, "x", "{}", "{}", GENESIS_HASH, "h"))
+    with pytest.raises(sqlite3.IntegrityError, match="backwards"):
+        conn.execute("INSERT INTO journal VALUES (2,?,?,?,?,?,?,?,?)",
+                     (rec.id, "2000-01-01T00:00:00.000000Z", 1, "x", "{}", "{}", rec.hash, "h"))
+    conn.close()
+    assert [r.seq for r in ledger.records()] == [1]
+
+
+def test_time_never_goes_backwards_when_the_clock_does(ledger, clock):
+    append(ledger)
+    first = ledger.records()[-1].ts
+    clock.advance(hours=-5)
+    clock._synced = False
+    append(ledger)
+    second = ledger.records()[-1]
+    assert second.ts == first
+    assert second.clock_synced is False
+
+
+def test_a_failed_transaction_leaves_nothing(ledger):
+    append(ledger)
+    with pytest.raises(RuntimeError):
+        with ledger.transaction() as tx:
+            tx.append("test.event", ACTOR, {"i": 99})
+            raise RuntimeError("crash in the middle")
+    assert [r.seq for r in ledger.records()] == [1]
+    append(ledger)
+    assert [r.seq for r in ledger.records()] == [1, 2]
+
+
+def test_floats_are_refused_in_records(ledger):
+    with pytest.raises(TypeError, match="float"):
+        with ledger.transaction() as tx:
+            tx.append("test.event", ACTOR, {"amount": 12.5})
+    assert ledger.records() == []
+
+
+def test_stored_data_is_the_canonical_json_that_was_hashed(ledger):
+    append(ledger)
+    conn = sqlite3.connect(ledger.path)
+    data = conn.execute("SELECT data FROM journal").fetchone()[0]
+    conn.close()
+    assert data == canonical_json({"i": 0, "名": "茶"})
+
+
+def test_wal_and_full_sync(ledger):
+    conn = ledger._conn
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+
+
+def test_a_ledger_belongs_to_one_device(tmp_path, clock):
+    Ledger(tmp_path / "l.db", device_id="till-1", clock=clock).close()
+    with pytest.raises(LedgerError, match="belongs to device"):
+        Ledger(tmp_path / "l.db", device_id="till-2", clock=clock)

@@ -1,0 +1,25 @@
+"""Application factory (the flaskr pattern): configuration and the box are passed in."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, request
+
+from appliance.errors import TillboxError
+
+from .health import bp as health_bp
+
+
+def create_app(box) -> Flask:
+    app = Flask(__name__)
+    app.config["BOX"] = box
+    app.config["JSON_AS_ASCII"] = False
+    app.json.ensure_ascii = False
+    app.register_blueprint(health_bp)
+
+    @app.errorhandler(TillboxError)
+    def tillbox_error(exc: TillboxError):
+        if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+            return jsonify(exc.to_json()), exc.status
+        return exc.message, exc.status
+
+    return app
