@@ -12,6 +12,7 @@ Within core, writers share one connection behind a lock (waitress threads); othe
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import sqlite3
@@ -77,33 +78,35 @@ class Transaction:
     def __init__(self, ledger: "Ledger", conn: sqlite3.Connection):
         self.ledger = ledger
         self.conn = conn
-        row = conn.execute(
-            "SELECT seq, ts, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
-        self._seq, self._last_ts, self._prev_hash = row if row else (0, "", GENESIS_HASH)
         self.records: list[Record] = []
 
     def append(self, type: str, actor: dict, data: dict) -> Record:
         reject_floats(data)
         reject_floats(actor, "actor")
+        # Read the head each time (a primary-key lookup): nested transactions append too.
+        row = self.conn.execute(
+            "SELECT seq, ts, hash FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
+        last_seq, last_ts, prev_hash = row if row else (0, "", GENESIS_HASH)
         now = self.ledger.clock.now()
         ts = format_ts(now)
-        if ts < self._last_ts:
+        if ts < last_ts:
             # The clock is behind the last record (e.g. a Pi booted before NTP): keep time
             # from going backwards; clock_synced tells readers how far to trust it.
-            ts = self._last_ts
-        seq = self._seq + 1
+            ts = last_ts
+        seq = last_seq + 1
         rec_id = str(uuid.uuid4())
         synced = self.ledger.clock.synced()
-        # Round-trip through canonical JSON so the stored record is exactly what was hashed.
         actor_json, data_json = canonical_json(actor), canonical_json(data)
-        h = compute_hash(seq, rec_id, ts, synced, type, actor, data, self._prev_hash)
-        record = Record(seq, rec_id, ts, synced, type, actor, data, self._prev_hash, h)
+        # Apply the record exactly as it will be read back (keys sorted, tuples as lists):
+        # the projections must not depend on how the caller happened to build its dicts.
+        actor, data = json.loads(actor_json), json.loads(data_json)
+        h = compute_hash(seq, rec_id, ts, synced, type, actor, data, prev_hash)
+        record = Record(seq, rec_id, ts, synced, type, actor, data, prev_hash, h)
         self.conn.execute(
             "INSERT INTO journal (seq, id, ts, clock_synced, type, actor, data, prev_hash, hash)"
             " VALUES (?,?,?,?,?,?,?,?,?)",
-            (seq, rec_id, ts, int(synced), type, actor_json, data_json, self._prev_hash, h))
+            (seq, rec_id, ts, int(synced), type, actor_json, data_json, prev_hash, h))
         projections.apply(self.conn, record)
-        self._seq, self._last_ts, self._prev_hash = seq, ts, h
         self.records.append(record)
         return record
 
@@ -125,6 +128,7 @@ class Ledger:
         self._lock = threading.RLock()
         self._conn = _connect(self.path)
         self._closed = False
+        self._depth = 0  # nesting of transaction() on the owning thread (guarded by _lock)
         with self._lock:
             schema.create_all(self._conn)
             self._init_meta(device_id, store_id)
@@ -149,11 +153,31 @@ class Ledger:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Transaction]:
-        """One durable write transaction; everything appended commits together or not at all."""
+        """One durable write transaction; everything appended commits together or not at all.
+
+        Nested use (a batch of engine commands, e.g. loading opening stock) becomes a
+        SAVEPOINT inside the outer transaction: an inner failure rolls back only its part.
+        """
         with self._lock:
             if self._closed:
                 raise LedgerError("ledger is closed")
+            if self._depth:
+                name = f"sp{self._depth}"
+                self._conn.execute(f"SAVEPOINT {name}")
+                self._depth += 1
+                try:
+                    yield Transaction(self, self._conn)
+                except BaseException:
+                    self._conn.execute(f"ROLLBACK TO {name}")
+                    self._conn.execute(f"RELEASE {name}")
+                    raise
+                else:
+                    self._conn.execute(f"RELEASE {name}")
+                finally:
+                    self._depth -= 1
+                return
             self._conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
             try:
                 tx = Transaction(self, self._conn)
                 yield tx
@@ -162,6 +186,8 @@ class Ledger:
                 raise
             else:
                 self._conn.execute("COMMIT")
+            finally:
+                self._depth = 0
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
@@ -169,6 +195,9 @@ class Ledger:
         with self._lock:
             if self._closed:
                 raise LedgerError("ledger is closed")
+            if self._depth:  # inside a write transaction: it already is consistent
+                yield self._conn
+                return
             self._conn.execute("BEGIN")
             try:
                 yield self._conn

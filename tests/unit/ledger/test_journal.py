@@ -119,3 +119,38 @@ def test_a_ledger_belongs_to_one_device(tmp_path, clock):
     Ledger(tmp_path / "l.db", device_id="till-1", clock=clock).close()
     with pytest.raises(LedgerError, match="belongs to device"):
         Ledger(tmp_path / "l.db", device_id="till-2", clock=clock)
+
+
+def test_nested_transactions_commit_together_and_roll_back_their_own_part(ledger):
+    with ledger.transaction():
+        append(ledger)
+        with pytest.raises(RuntimeError):
+            with ledger.transaction() as tx:
+                tx.append("test.event", ACTOR, {"inner": 1})
+                raise RuntimeError("inner failure")
+        append(ledger)
+    recs = ledger.records()
+    assert [r.seq for r in recs] == [1, 2]
+    assert all("inner" not in r.data for r in recs)
+    assert recs[1].prev_hash == recs[0].hash
+
+
+def test_outer_transaction_can_append_after_an_inner_one(ledger):
+    with ledger.transaction() as outer:
+        outer.append("test.event", ACTOR, {"n": 1})
+        append(ledger)
+        outer.append("test.event", ACTOR, {"n": 3})
+    assert [r.seq for r in ledger.records()] == [1, 2, 3]
+
+
+def test_projections_see_the_record_as_stored_not_as_the_caller_built_it(ledger):
+    seen = []
+    from appliance.ledger import projections
+    projections.HANDLERS["test.shape"] = lambda conn, rec: seen.append(rec.data)
+    try:
+        with ledger.transaction() as tx:
+            tx.append("test.shape", ACTOR, {"z": 1, "a": (1, 2)})
+    finally:
+        del projections.HANDLERS["test.shape"]
+    assert list(seen[0]) == ["a", "z"] and seen[0]["a"] == [1, 2]
+    assert ledger.records()[0].data == seen[0]

@@ -1,0 +1,171 @@
+"""Shop settings the owner edits in the back office, with a typed schema.
+
+Values are checked strictly on the way in (an int is not a bool, no float ever), because
+they come from a web form via JSON and a wrong type here would surface much later as a
+crash at the till. All values live in one TinyDB document, so ``update`` is one write.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Callable, NamedTuple
+
+from tinydb import TinyDB
+from tinydb.table import Document
+
+from ..errors import ValidationError
+from ..money import MAX_AMOUNT, ROUND_OFF_MODES, ROUND_OFF_UNITS
+
+log = logging.getLogger(__name__)
+
+TABLE = "settings"
+_DOC_ID = 1
+TENDER_METHODS = ("cash", "card", "transfer", "cheque", "wechat", "alipay", "member_balance")
+
+
+class Setting(NamedTuple):
+    type: type
+    default: Any
+    #: Returns an error text for a value of the right type, or None if it is fine.
+    check: Callable[[Any], str | None]
+    description: str
+
+
+def _max_len(n: int, *, required: bool = False, one_line: bool = True):
+    def check(value: str) -> str | None:
+        if required and not value.strip():
+            return "must not be empty"
+        if len(value) > n:
+            return f"is {len(value)} characters long; at most {n} are allowed"
+        if one_line and any(ch < " " for ch in value):
+            return "must be one line"
+        return None
+    return check
+
+
+def _one_of(*choices):
+    def check(value) -> str | None:
+        if value not in choices:
+            return f"must be one of {', '.join(str(c) for c in choices)} (got {value!r})"
+        return None
+    return check
+
+
+def _amount_range(value: int) -> str | None:
+    if not 0 <= value <= MAX_AMOUNT:
+        return "must be an amount in fen, 0 or more"
+    return None
+
+
+def _tenders(value: list) -> str | None:
+    if not value:
+        return "must enable at least one way to pay"
+    for item in value:
+        if item not in TENDER_METHODS:
+            return f"{item!r} is not a payment method; use {', '.join(TENDER_METHODS)}"
+    if len(set(value)) != len(value):
+        return "names a payment method twice"
+    return None
+
+
+def _any(_value) -> str | None:
+    return None
+
+
+SETTINGS_SCHEMA: dict[str, Setting] = {
+    "shop.name": Setting(str, "Tillbox 演示店", _max_len(60, required=True),
+                         "shop name, printed at the top of receipts"),
+    "shop.address": Setting(str, "", _max_len(120), "shop address for receipts"),
+    "shop.phone": Setting(str, "", _max_len(40), "shop phone for receipts"),
+    "shop.tax_id": Setting(str, "", _max_len(40), "taxpayer id (纳税人识别号)"),
+    "receipt.header": Setting(str, "", _max_len(400, one_line=False),
+                              "extra text above the items"),
+    "receipt.footer": Setting(str, "谢谢惠顾", _max_len(400, one_line=False),
+                              "text at the end of the receipt"),
+    "receipt.width_mm": Setting(int, 80, _one_of(58, 80), "receipt paper width: 58 or 80"),
+    "receipt.language": Setting(str, "zh_CN", _one_of("zh_CN", "en"), "receipt language"),
+    "money.round_off_unit": Setting(str, "none", _one_of(*ROUND_OFF_UNITS),
+                                    "round-off (抹零) unit: none, 0.1 or 1 yuan"),
+    "money.round_off_mode": Setting(str, "down", _one_of(*ROUND_OFF_MODES),
+                                    "round-off mode: down (抹零) or half_up (四舍五入)"),
+    "orders.cashier_refund_limit": Setting(int, 20000, _amount_range,
+                                           "largest refund (fen) a cashier may give alone"),
+    "orders.allow_negative_stock": Setting(bool, True, _any,
+                                           "sell even when stock on record is 0"),
+    "tenders.enabled": Setting(list, [m for m in TENDER_METHODS if m != "member_balance"],
+                               _tenders, "payment methods offered at the till"),
+}
+
+
+class UnknownSettingError(ValidationError, KeyError):
+    """An unknown key: a ValidationError for the web layer, a KeyError for Python code."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return self.message
+
+
+def _schema(key) -> Setting:
+    try:
+        return SETTINGS_SCHEMA[key]
+    except (KeyError, TypeError):
+        raise UnknownSettingError(f"there is no setting named {key!r}", field=str(key)) \
+            from None
+
+
+def validate_setting(key: str, value) -> Any:
+    """``value`` if it is right for ``key``, else ValidationError naming the key."""
+    spec = _schema(key)
+    type_ok = isinstance(value, spec.type) and not (
+        spec.type is int and isinstance(value, bool))
+    if spec.type is list and type_ok:
+        type_ok = all(isinstance(item, str) for item in value)
+    if not type_ok:
+        wanted = {str: "text", int: "a whole number", bool: "true or false",
+                  list: "a list of names"}[spec.type]
+        raise ValidationError(f"setting {key} must be {wanted}, not "
+                              f"{type(value).__name__} {value!r}", field=key)
+    problem = spec.check(value)
+    if problem:
+        raise ValidationError(f"setting {key} {problem}", field=key)
+    return list(value) if spec.type is list else value
+
+
+def _copy(value):
+    return list(value) if isinstance(value, list) else value
+
+
+class Settings:
+    def __init__(self, db: TinyDB, lock: threading.RLock):
+        self._table = db.table(TABLE)
+        self._lock = lock
+
+    def _stored(self) -> dict:
+        return dict(self._table.get(doc_id=_DOC_ID) or {})
+
+    def get(self, key: str) -> Any:
+        spec = _schema(key)
+        stored = self._stored()
+        if key not in stored:
+            return _copy(spec.default)
+        try:
+            return _copy(validate_setting(key, stored[key]))
+        except ValidationError as exc:
+            # A hand-edited file: keep the till working on the default, and say so.
+            log.warning("ignoring stored value of %s: %s", key, exc.message)
+            return _copy(spec.default)
+
+    def all(self) -> dict[str, Any]:
+        return {key: self.get(key) for key in SETTINGS_SCHEMA}
+
+    def set(self, key: str, value) -> None:
+        self.update({key: value})
+
+    def update(self, values: dict) -> None:
+        """Set several settings at once: all are checked first, then one write."""
+        if not isinstance(values, dict):
+            raise ValidationError("settings must be given as an object of key: value")
+        checked = {key: validate_setting(key, value) for key, value in values.items()}
+        with self._lock:
+            self._table.upsert(Document(checked, doc_id=_DOC_ID))
+        log.info("settings changed: %s", ", ".join(sorted(checked)))

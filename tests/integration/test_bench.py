@@ -1,0 +1,27 @@
+"""The benchmarks keep working: `make bench` at toy sizes writes one JSON report."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_bench_quick_run_writes_a_json_report(tmp_path):
+    out = tmp_path / "report.json"
+    env = {**os.environ, "TILLBOX_BENCH_CACHE": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "run_all.py"), "--quick",
+                           "--out", str(out)], capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(out.read_text())
+    results = report["results"]
+    assert set(results) >= {"ledger_commit", "ledger_verify", "barcode_lookup"}
+    commit = results["ledger_commit"]["sizes"]
+    for size in commit.values():
+        assert size["sale_commit"]["p50_ms"] > 0 and size["bare_append_fsync"]["p99_ms"] > 0
+    assert commit["600"]["journal_records"] >= 600
+    assert results["ledger_verify"]["ok"] and results["ledger_verify"]["cli_exit"] == 0
+    assert results["barcode_lookup"]["misses"] > 0 and results["barcode_lookup"]["hits"] > 0

@@ -1,0 +1,55 @@
+"""`tillbox run --demo` (what `make run` starts): the demo shop loads, core serves /healthz on
+the configured port, the demo PINs are printed, and Ctrl-C stops everything cleanly."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_run_demo_serves_and_stops(tmp_path):
+    cfg = tmp_path / "tillbox.toml"
+    cfg.write_text('[paths]\ndata = "data"\n', encoding="utf-8")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TILLBOX_")}
+    env["TILLBOX_WEB__PORT"] = str(port)
+    proc = subprocess.Popen([sys.executable, "-m", "appliance.cli", "--config", str(cfg), "run",
+                             "--demo"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    out = []
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            out.append(line)
+            if "Ctrl-C stops it" in line:
+                break
+        text = "".join(out)
+        assert f"http://127.0.0.1:{port}" in text, text
+        assert "2468" in text and "owner" in text and "assistant" in text
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+            health = json.load(r)
+        assert health["status"] == "ok"
+        assert health["components"]["master"]["products"] >= 60
+        assert health["components"]["ledger"]["head_seq"] > 60
+    finally:
+        proc.send_signal(signal.SIGINT)
+        rc = proc.wait(30)
+    assert rc == 0
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", port)) != 0, "core still listening after Ctrl-C"
