@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test bench sysdeps venv clean distclean
+.PHONY: run test bench sysdeps venv clean distclean translations
 
 run: $(STAMP)
 	$(BIN)/tillbox --config dev/tillbox.toml run --demo
@@ -33,3 +33,9 @@ clean:
 
 distclean: clean
 	rm -rf $(VENV) var
+
+# Refresh the translation catalogs after changing user-visible strings (see docs/i18n.md).
+translations: $(STAMP)
+	cd webui && ../$(BIN)/pybabel extract -F babel.cfg -o /tmp/tillbox-messages.pot . \
+	  && ../$(BIN)/pybabel update -i /tmp/tillbox-messages.pot -d translations \
+	  && ../$(BIN)/pybabel compile -d translations

@@ -6,7 +6,9 @@ from flask import Flask, jsonify, request
 
 from appliance.errors import TillboxError
 
+from . import i18n
 from .health import bp as health_bp
+from .pages import bp as pages_bp
 
 
 def create_app(box) -> Flask:
@@ -14,7 +16,9 @@ def create_app(box) -> Flask:
     app.config["BOX"] = box
     app.config["JSON_AS_ASCII"] = False
     app.json.ensure_ascii = False
+    i18n.init(app)
     app.register_blueprint(health_bp)
+    app.register_blueprint(pages_bp)
 
     @app.errorhandler(TillboxError)
     def tillbox_error(exc: TillboxError):

@@ -16,12 +16,13 @@ from tinydb.table import Document
 
 from ..errors import ValidationError
 from ..money import MAX_AMOUNT, ROUND_OFF_MODES, ROUND_OFF_UNITS
+from ..tenders import METHODS
 
 log = logging.getLogger(__name__)
 
 TABLE = "settings"
 _DOC_ID = 1
-TENDER_METHODS = ("cash", "card", "transfer", "cheque", "wechat", "alipay", "member_balance")
+TENDER_METHODS = tuple(METHODS)
 
 
 class Setting(NamedTuple):

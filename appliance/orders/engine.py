@@ -23,7 +23,7 @@ from ..master import MasterData
 from . import model
 from .permissions import Actor, allowed, require
 from .pricing import PricingLine, PricingPipeline, Priced
-from .tenders import METHODS
+from ..tenders import METHODS
 
 log = logging.getLogger(__name__)
 audit = logging.getLogger("audit")
@@ -118,6 +118,20 @@ class OrderEngine:
     def due(self, order: model.Order) -> int:
         return self.quote(order).total
 
+    def today(self) -> str:
+        """The business day (YYYYMMDD) in the shop's time zone."""
+        return self.ledger.clock.now().astimezone(self.tz).strftime("%Y%m%d")
+
+    def day_summary(self, business_day: str) -> dict:
+        """Receipts, net sales (after refunds) and open or parked orders of one business day."""
+        with self.ledger.reading() as conn:
+            receipts, net = conn.execute(
+                "SELECT COUNT(*), COALESCE(SUM(total - refunded), 0) FROM orders"
+                " WHERE business_day = ? AND status = 'paid'", (business_day,)).fetchone()
+            parked = conn.execute("SELECT COUNT(*) FROM orders WHERE status = 'parked'"
+                                  ).fetchone()[0]
+        return {"receipts": receipts, "net_sales": net, "parked": parked}
+
     def stock_level(self, product_id: str, variant_id: str = "") -> int:
         with self.ledger.reading() as conn:
             row = conn.execute("SELECT qty FROM stock_levels WHERE product_id = ? AND"
@@ -178,7 +192,7 @@ class OrderEngine:
         require(actor, "order.edit", what="opening an order")
         customer = self._customer_fields(customer_name, customer_phone, note)
         with self.ledger.transaction() as tx:
-            day = self.ledger.clock.now().astimezone(self.tz).strftime("%Y%m%d")
+            day = self.today()
             row = tx.one("SELECT value FROM counters WHERE name = ?", (f"order_no:{day}",))
             daily_no = (row[0] if row else 0) + 1
             order_id = str(uuid.uuid4())

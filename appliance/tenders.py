@@ -1,4 +1,5 @@
-"""Tender methods: what each needs and whether it can give change."""
+"""Tender methods: what each needs and whether it can give change (one list for the order
+engine and the settings that switch methods on and off)."""
 
 from __future__ import annotations
 
