@@ -13,13 +13,9 @@ import sys
 from pathlib import Path
 
 from . import __version__, config as configmod
-from .errors import TillboxError
+from .errors import TillboxError, UsageError
 
 log = logging.getLogger(__name__)
-
-
-class UsageError(Exception):
-    """Bad input on the command line: one line on stderr, exit 2."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -81,24 +77,22 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _dispatch(args)
-    except (configmod.ConfigError, UsageError, TillboxError) as exc:
+    except (configmod.ConfigError, TillboxError) as exc:
         print(f"tillbox: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         return 0
 
 
-def _config(args) -> configmod.Config:
-    return configmod.load(args.config)
-
-
 def _dispatch(args) -> int:
     from . import logs
-    cfg = _config(args)
+    cfg = configmod.load(args.config, log_warnings=False)
     if args.command in ("run", "core"):
         logs.setup(cfg.log.level, f"tillbox {args.command}", cfg.source)
     else:
         logging.basicConfig(level="WARNING", format="tillbox: %(message)s")
+    for warning in cfg.warnings:
+        log.warning("%s", warning)
     if args.command == "config":
         print(json.dumps(cfg.as_dict(), default=str, ensure_ascii=False, indent=2))
         return 0

@@ -211,8 +211,12 @@ def resolve_path(explicit: str | os.PathLike | None, environ: Mapping[str, str])
 
 
 def load(path: str | os.PathLike | None = None,
-         environ: Mapping[str, str] | None = None) -> Config:
-    """Load and validate the configuration; raises :class:`ConfigError` on a bad value."""
+         environ: Mapping[str, str] | None = None, *, log_warnings: bool = True) -> Config:
+    """Load and validate the configuration; raises :class:`ConfigError` on a bad value.
+
+    Warnings (unknown keys) are logged here unless the caller logs ``config.warnings``
+    itself once its logging is set up.
+    """
     environ = os.environ if environ is None else environ
     source = resolve_path(path, environ)
     file_values: dict[str, Any] = {}
@@ -264,6 +268,7 @@ def load(path: str | os.PathLike | None = None,
         if not p.is_absolute():
             values["paths"][name] = (base / p).resolve()
 
-    for w in warnings:
-        log.warning("%s", w)
+    if log_warnings:
+        for w in warnings:
+            log.warning("%s", w)
     return Config(values, source, warnings)

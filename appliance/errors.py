@@ -43,3 +43,9 @@ class Conflict(TillboxError):
 
     status = 409
     code = "conflict"
+
+
+class UsageError(TillboxError):
+    """Bad input on the command line (a missing file, a malformed argument): exit 2."""
+
+    code = "usage"

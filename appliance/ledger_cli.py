@@ -6,6 +6,7 @@ import json
 import re
 import sys
 
+from .errors import UsageError
 from .ledger import open_readonly, verify
 from .ledger.export import read_jsonl, write_csv, write_jsonl
 from .ledger.projections import replay, snapshot
@@ -13,13 +14,12 @@ from .ledger.store import iter_records
 
 
 def run(cfg, args) -> int:
-    from .cli import UsageError
     if args.action == "verify":
-        return _verify(cfg, args, UsageError)
-    return _export(cfg, args, UsageError)
+        return _verify(cfg, args)
+    return _export(cfg, args)
 
 
-def _verify(cfg, args, UsageError) -> int:
+def _verify(cfg, args) -> int:
     if args.head is not None and not re.fullmatch(r"[0-9a-f]{64}", args.head):
         raise UsageError("--head must be a 64-character lowercase hex SHA-256 hash")
     if args.head_seq is not None and args.head_seq < 1:
@@ -41,7 +41,7 @@ def _verify(cfg, args, UsageError) -> int:
         except ValueError as exc:
             raise UsageError(f"{args.file}: {exc}") from None
     else:
-        conn = _open(cfg, UsageError)
+        conn = _open(cfg)
         result = verify(iter_records(conn), expect_head=args.head, expect_seq=args.head_seq,
                         rescan=lambda: iter_records(conn))
         if result.ok and args.projections:
@@ -72,15 +72,15 @@ def _compare_projections(conn) -> str | None:
     return None
 
 
-def _open(cfg, UsageError):
+def _open(cfg):
     path = cfg.ledger_path
     if not path.exists():
         raise UsageError(f"no ledger at {path} (check paths.data in the config)")
     return open_readonly(path)
 
 
-def _export(cfg, args, UsageError) -> int:
-    conn = _open(cfg, UsageError)
+def _export(cfg, args) -> int:
+    conn = _open(cfg)
     writer = write_csv if args.format == "csv" else write_jsonl
     records = iter_records(conn, from_seq=args.from_seq)
     if args.output:

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import sys
 
-from .errors import ValidationError
+from .errors import UsageError, ValidationError
 
 
 def run(cfg, args) -> int:
-    from .cli import UsageError
     if args.command == "demo":
         from .box import Box
         from . import demo

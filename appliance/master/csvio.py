@@ -6,7 +6,7 @@ row is checked first and every problem is reported with the row number a spreads
 so the owner can fix the file in one go; only a clean file changes the catalog, in one write.
 
 Merging keeps what the file cannot express: product and variant ids (orders refer to them),
-variant costs, tax rates, and product-level barcodes of products with variants. Variants
+tax rates, and product-level barcodes of products with variants. Variants
 missing from the file are taken off sale but kept on record.
 """
 
@@ -29,7 +29,7 @@ from .ean import validate_barcode
 log = logging.getLogger(__name__)
 
 COLUMNS = ("sku", "name", "name_en", "category", "unit", "price", "cost", "stock_tracked",
-           "spec", "variant_sku", "variant_price", "barcodes")
+           "spec", "variant_sku", "variant_price", "variant_cost", "barcodes")
 REQUIRED_COLUMNS = ("sku", "name", "unit", "price")
 #: Fields that belong to the product, so every row of one sku must repeat them unchanged.
 PRODUCT_COLUMNS = ("name", "name_en", "category", "unit", "price", "cost", "stock_tracked")
@@ -44,6 +44,7 @@ _FIELD_COLUMNS = {"name": "name", "name_en": "name_en", "unit": "unit", "sku": "
                   "price": "price", "cost": "cost", "barcodes": "barcodes",
                   "category_id": "category", "variants": "spec"}
 _VARIANT_COLUMNS = {"spec": "spec", "sku": "variant_sku", "price": "variant_price",
+                    "cost": "variant_cost",
                     "barcodes": "barcodes"}
 
 Source = Union[str, "os.PathLike[str]", IO]
@@ -100,6 +101,7 @@ class _Row:
     spec: dict[str, str] | None = None
     variant_sku: str = ""
     variant_price: int | None = None
+    variant_cost: int | None = None
     barcodes: list[str] = field(default_factory=list)
 
 
@@ -224,8 +226,9 @@ def _parse_row(number: int, raw: dict[str, str], errors: _Errors) -> _Row:
     row.spec = _spec(row, errors)
     row.variant_sku = raw.get("variant_sku", "")
     row.variant_price = _amount(row, "variant_price", errors, required=False)
+    row.variant_cost = _amount(row, "variant_cost", errors, required=False)
     if not raw.get("spec"):
-        for column in ("variant_sku", "variant_price"):
+        for column in ("variant_sku", "variant_price", "variant_cost"):
             if raw.get(column):
                 errors.add(number, column, "is only for a variant row (one with a spec)")
     row.barcodes = _barcodes(row, errors)
@@ -328,6 +331,8 @@ def _merge(old: Product | None, rows: list[_Row], category_id: str | None) -> Pr
     for row in rows:
         v = by_spec.pop(spec_key(row.spec), None) or Variant(id="", spec={})
         v.spec, v.sku, v.price = dict(row.spec), row.variant_sku, row.variant_price
+        if "variant_cost" in row.raw:  # an older file without the column keeps the costs
+            v.cost = row.variant_cost
         v.barcodes, v.active = list(row.barcodes), True
         variants.append(v)
     for v in by_spec.values():  # not in the file: off sale, kept for old orders
@@ -440,10 +445,11 @@ def _export_rows(master) -> list[list[str]]:
                 format_amount(p.price), format_amount(p.cost), "1" if p.stock_tracked else "0"]
         variants = p.active_variants()
         if not variants:
-            rows.append(base + ["", "", "", "|".join(p.barcodes)])
+            rows.append(base + ["", "", "", "", "|".join(p.barcodes)])
         for v in variants:
             price = format_amount(v.price) if v.price is not None else ""
-            rows.append(base + [v.spec_text, v.sku, price, "|".join(v.barcodes)])
+            cost = format_amount(v.cost) if v.cost is not None else ""
+            rows.append(base + [v.spec_text, v.sku, price, cost, "|".join(v.barcodes)])
     return rows
 
 

@@ -133,3 +133,11 @@ def test_staff_add_reads_the_pin_from_stdin_and_list_never_shows_it(cfg):
     assert "孙店主" in r.stdout and "5820" not in r.stdout and "scrypt" not in r.stdout
     r = tillbox("staff", "add", "--name", "x", "--role", "owner", config=cfg, stdin="12\n")
     assert r.returncode == 2
+
+
+def test_unknown_config_key_is_warned_about_but_the_command_runs(tmp_path):
+    p = tmp_path / "t.toml"
+    p.write_text('[paths]\ndata = "d"\n[web]\nprot = 8080\n', encoding="utf-8")
+    r = tillbox("config", "check", config=p)
+    assert r.returncode == 0
+    assert "unknown config key web.prot" in r.stderr

@@ -184,3 +184,33 @@ def test_long_error_lists_are_cut(master):
     assert len(info.value.errors) == 25
     assert "... and 5 more" in info.value.message
     assert "row 21, price" in info.value.message and "row 22, price" not in info.value.message
+
+
+def test_variant_cost_round_trips_and_an_older_file_keeps_it(master, tmp_path):
+    header = HEADER.replace("variant_price,", "variant_price,variant_cost,")
+    text = header + ("TS-1,文化衫,T-shirt,服装,件,99.00,40,1,尺码=M,TS-1-M,,,2000000000022\n"
+                     "TS-1,文化衫,T-shirt,服装,件,99.00,40,1,尺码=XL,TS-1-XL,119.00,52.50,"
+                     "2000000000039\n")
+    import_catalog(master, write(tmp_path, text))
+    costs = {v.sku: v.cost for v in by_sku(master)["TS-1"].variants}
+    assert costs == {"TS-1-M": None, "TS-1-XL": 5250}
+    p = by_sku(master)["TS-1"]
+    assert p.cost_of(p.variants[0]) == 4000 and p.cost_of(p.variants[1]) == 5250
+    out = io.StringIO()
+    export_catalog(master, out)
+    assert "119.00,52.50,2000000000039" in out.getvalue()
+    # A file in the older format (no variant_cost column) changes prices, keeps costs.
+    old = HEADER + ("TS-1,文化衫,T-shirt,服装,件,99.00,40,1,尺码=M,TS-1-M,,2000000000022\n"
+                    "TS-1,文化衫,T-shirt,服装,件,99.00,40,1,尺码=XL,TS-1-XL,129.00,"
+                    "2000000000039\n")
+    import_catalog(master, write(tmp_path, old, name="old.csv"))
+    xl = next(v for v in by_sku(master)["TS-1"].variants if v.sku == "TS-1-XL")
+    assert (xl.price, xl.cost) == (12900, 5250)
+
+
+def test_variant_cost_on_a_row_without_spec_is_an_error(master, tmp_path):
+    header = HEADER.replace("variant_price,", "variant_price,variant_cost,")
+    with pytest.raises(CatalogImportError) as err:
+        import_catalog(master, write(tmp_path, header + "A,茶,,,盒,10,5,1,,,,3.00,\n"))
+    assert "row 2, variant_cost" in str(err.value)
+    assert master.catalog.counts()["products"] == 0
