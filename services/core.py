@@ -51,7 +51,7 @@ def serve(config: Config) -> None:
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
     threading.Thread(target=_watchdog, args=(box, stop), name="watchdog", daemon=True).start()
-    log.info("core listening on http://%s:%d", config.web.host, server.effective_port)
+    log.info("core listening on http://%s:%s", config.web.host, server.effective_port)
     sdnotify.notify(f"READY=1\nSTATUS=serving on port {server.effective_port}")
     try:
         server.run()
