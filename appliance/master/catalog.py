@@ -29,6 +29,7 @@ from tinydb import TinyDB
 
 from ..errors import NotFound, ValidationError
 from ..money import MAX_AMOUNT
+from ..validate import text
 from .ean import validate_barcode
 from .storage import CorruptStorageError
 
@@ -177,19 +178,9 @@ class Category:
 # --- validation -------------------------------------------------------------------------
 
 def _text(value, field_name: str, max_len: int, *, required: bool) -> str:
-    if not isinstance(value, str):
+    if value is None:  # None is not text here (the shared check would take it as empty)
         raise ValidationError(f"{field_name} must be text", field=field_name)
-    value = value.strip()
-    if required and not value:
-        raise ValidationError(f"{field_name} must not be empty", field=field_name)
-    if len(value) > max_len:
-        raise ValidationError(
-            f"{field_name} is {len(value)} characters long; at most {max_len} are allowed",
-            field=field_name)
-    if any(ch < " " or ch == "\x7f" for ch in value):
-        raise ValidationError(f"{field_name} must be one line without control characters",
-                              field=field_name)
-    return value
+    return text(value, field_name, max_len, required=required)
 
 
 def _whole(value, field_name: str, *, low: int, high: int) -> int:

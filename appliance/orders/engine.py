@@ -24,6 +24,7 @@ from . import model
 from .permissions import Actor, allowed, require
 from .pricing import PricingLine, PricingPipeline, Priced
 from ..tenders import METHODS
+from ..validate import text
 
 log = logging.getLogger(__name__)
 audit = logging.getLogger("audit")
@@ -39,21 +40,6 @@ class PaymentResult:
     applied: int
     change: int
     completed: bool
-
-
-def _text(value, field: str, limit: int, *, required: bool = False) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ValidationError(f"{field} must be text", field=field)
-    value = value.strip()
-    if required and not value:
-        raise ValidationError(f"{field} is required", field=field)
-    if len(value) > limit:
-        raise ValidationError(f"{field} is longer than {limit} characters", field=field)
-    if any(ord(c) < 32 and c not in "\n\t" for c in value):
-        raise ValidationError(f"{field} contains control characters", field=field)
-    return value
 
 
 def _qty(value, field: str = "qty", *, allow_zero: bool = False) -> int:
@@ -204,13 +190,13 @@ class OrderEngine:
 
     @staticmethod
     def _customer_fields(name, phone, note) -> dict:
-        name = _text(name, "customer_name", 40)
-        phone = _text(phone, "customer_phone", 20)
+        name = text(name, "customer_name", 40)
+        phone = text(phone, "customer_phone", 20)
         if phone and not _PHONE_RE.match(phone):
             raise ValidationError(f'customer phone "{phone}" is not a phone number',
                                   field="customer_phone")
         return {"customer_name": name, "customer_phone": phone,
-                "note": _text(note, "note", 200)}
+                "note": text(note, "note", 200, multiline=True)}
 
     def set_customer(self, actor: Actor, order_id: str, *, customer_name=None,
                      customer_phone=None, note=None,
@@ -276,7 +262,7 @@ class OrderEngine:
     def _resolve(self, barcode, product_id, variant_id):
         catalog = self.master.catalog
         if barcode:
-            barcode = _text(barcode, "barcode", 48)
+            barcode = text(barcode, "barcode", 48)
             found = catalog.lookup_barcode(barcode)
             if found is None:
                 raise NotFound(f"no product has barcode {barcode}")
@@ -375,7 +361,7 @@ class OrderEngine:
 
     def cancel(self, actor: Actor, order_id: str, reason: str, *,
                expected_version: int | None = None) -> model.Order:
-        reason = _text(reason, "reason", 200, required=True)
+        reason = text(reason, "reason", 200, required=True)
         with self.ledger.transaction() as tx:
             order = self._load(tx, order_id, expected_version)
             own_unpaid = actor.staff_id == order.opened_by and allowed(actor, "order.edit")
@@ -406,12 +392,12 @@ class OrderEngine:
             raise ValidationError("paying from a member balance needs the members module,"
                                   " which is not set up on this box", field="method")
         amount = _price(amount, "amount")
-        reference = _text(reference, "reference", 64)
+        reference = text(reference, "reference", 64)
         if tender.needs_reference and not reference:
             raise ValidationError(f"a {method} payment needs {tender.reference_hint}",
                                   field="reference")
         if idempotency_key is not None:
-            idempotency_key = _text(idempotency_key, "idempotency_key", 64, required=True)
+            idempotency_key = text(idempotency_key, "idempotency_key", 64, required=True)
         with self.ledger.transaction() as tx:
             order = self._load(tx, order_id)
             if idempotency_key is not None:
@@ -495,7 +481,7 @@ class OrderEngine:
     def void_payment(self, actor: Actor, order_id: str, payment_id: str,
                      reason: str) -> model.Order:
         require(actor, "payment.void", what="voiding a payment")
-        reason = _text(reason, "reason", 200, required=True)
+        reason = text(reason, "reason", 200, required=True)
         with self.ledger.transaction() as tx:
             order = self._load(tx, order_id)
             if order.status != "open":
@@ -524,7 +510,7 @@ class OrderEngine:
         ``tenders`` defaults to the order's own tenders, newest first.
         """
         require(actor, "refund", what="refunding")
-        reason = _text(reason, "reason", 200, required=True)
+        reason = text(reason, "reason", 200, required=True)
         with self.ledger.transaction() as tx:
             order = self._load(tx, order_id)
             if order.status != "paid":
@@ -619,7 +605,7 @@ class OrderEngine:
             paid_by[method] -= amount
             given += amount
             rows.append({"method": method, "amount": amount,
-                         "reference": _text(reference, "reference", 64)})
+                         "reference": text(reference, "reference", 64)})
         if given != total:
             raise ValidationError(f"the refund tenders add up to {money.format_amount(given)},"
                                   f" but the refund is {money.format_amount(total)}",
@@ -632,7 +618,7 @@ class OrderEngine:
         if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0 \
                 or abs(delta) > 1_000_000:
             raise ValidationError("delta must be a non-zero whole number", field="delta")
-        reason = _text(reason, "reason", 40, required=True)
+        reason = text(reason, "reason", 40, required=True)
         product = self.master.catalog.find_product(product_id)
         if product is None:
             raise NotFound(f"product {product_id} does not exist")
@@ -641,7 +627,7 @@ class OrderEngine:
         with self.ledger.transaction() as tx:
             tx.append("stock.adjusted", self._actor(actor), {
                 "product_id": product_id, "variant_id": variant_id, "delta": delta,
-                "reason": reason, "note": _text(note, "note", 200)})
+                "reason": reason, "note": text(note, "note", 200, multiline=True)})
             audit.info("stock adjusted product=%s variant=%s delta=%d by=%s reason=%s",
                        product_id, variant_id, delta, actor.staff_id, reason)
             return self._stock_in_tx(tx, product_id, variant_id)

@@ -1,0 +1,31 @@
+"""Checks for text that people type (names, notes, reasons, references), shared by the order
+engine and the master data so both refuse the same things with the same words."""
+
+from __future__ import annotations
+
+from .errors import ValidationError
+
+
+def text(value, field: str, limit: int, *, required: bool = False,
+         multiline: bool = False) -> str:
+    """Stripped text of at most ``limit`` characters; ``None`` counts as empty.
+
+    Control characters are refused (they break receipts and CSV files); ``multiline``
+    allows line breaks and tabs, for notes.
+    """
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError(f"{field} must be text", field=field)
+    value = value.strip()
+    if required and not value:
+        raise ValidationError(f"{field} must not be empty", field=field)
+    if len(value) > limit:
+        raise ValidationError(
+            f"{field} is {len(value)} characters long; at most {limit} are allowed", field=field)
+    allowed = "\n\t" if multiline else ""
+    if any((ch < " " or ch == "\x7f") and ch not in allowed for ch in value):
+        raise ValidationError(
+            f"{field} must not contain control characters" if multiline
+            else f"{field} must be one line without control characters", field=field)
+    return value
