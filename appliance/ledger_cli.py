@@ -42,8 +42,9 @@ def _verify(cfg, args) -> int:
             raise UsageError(f"{args.file}: {exc}") from None
     else:
         conn = _open(cfg)
-        result = verify(iter_records(conn), expect_head=args.head, expect_seq=args.head_seq,
-                        rescan=lambda: iter_records(conn))
+        result = verify(iter_records(conn, stored=True), expect_head=args.head,
+                        expect_seq=args.head_seq,
+                        rescan=lambda: iter_records(conn, stored=True))
         if result.ok and args.projections:
             mismatch = _compare_projections(conn)
             if mismatch:

@@ -19,7 +19,7 @@ def main() -> None:
     shop = cached_shop(args.size)
     conn = open_readonly(shop / "ledger.db")
     with Timer() as t:
-        res = verify(iter_records(conn))
+        res = verify(iter_records(conn, stored=True))
     conn.close()
     # The same through the CLI, as an operator runs it (includes interpreter start-up).
     cfg = shop / "bench.toml"

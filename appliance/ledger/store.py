@@ -24,7 +24,8 @@ from typing import Iterator
 
 from ..clock import SystemClock, format_ts
 from . import projections, schema
-from .records import GENESIS_HASH, Record, canonical_json, compute_hash, reject_floats
+from .records import (GENESIS_HASH, Record, StoredRecord, canonical_json, compute_hash,
+                      reject_floats)
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +59,13 @@ def open_readonly(path: str | os.PathLike) -> sqlite3.Connection:
     return _connect(Path(path), readonly=True)
 
 
-def iter_records(conn: sqlite3.Connection, from_seq: int = 1,
-                 batch: int = 5000) -> Iterator[Record]:
-    """Records in stored (seq) order, read in batches so 1M records need no big memory."""
+def iter_records(conn: sqlite3.Connection, from_seq: int = 1, batch: int = 5000,
+                 *, stored: bool = False) -> Iterator[Record]:
+    """Records in stored (seq) order, read in batches so 1M records need no big memory.
+
+    ``stored=True`` yields :class:`StoredRecord` (unparsed JSON, fast to verify).
+    """
+    make = StoredRecord if stored else Record.from_row
     cur = conn.execute(
         "SELECT seq, id, ts, clock_synced, type, actor, data, prev_hash, hash FROM journal "
         "WHERE seq >= ? ORDER BY seq", (from_seq,))
@@ -69,7 +74,7 @@ def iter_records(conn: sqlite3.Connection, from_seq: int = 1,
         if not rows:
             return
         for row in rows:
-            yield Record.from_row(row)
+            yield make(row)
 
 
 class Transaction:

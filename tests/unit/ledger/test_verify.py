@@ -141,3 +141,52 @@ def test_csv_export_has_header_and_a_row_per_record(records, tmp_path):
     assert rows[0][:3] == ["seq", "id", "ts"]
     assert len(rows) == 11
     assert json.loads(rows[3][6]) == records[2].data
+
+
+def tamper(db, sql):
+    import sqlite3
+    conn = sqlite3.connect(db)
+    conn.execute("DROP TRIGGER IF EXISTS journal_no_update")
+    conn.execute(sql)
+    conn.commit()
+    conn.close()
+
+
+def verify_db(db):
+    from appliance.ledger import iter_records, open_readonly
+    conn = open_readonly(db)
+    try:
+        fast = verify(iter_records(conn, stored=True),
+                      rescan=lambda: iter_records(conn, stored=True))
+        slow = verify(iter_records(conn), rescan=lambda: iter_records(conn))
+    finally:
+        conn.close()
+    assert fast.to_json() == slow.to_json()  # the fast path decides exactly as the slow one
+    return fast
+
+
+def test_fast_stored_path_agrees_on_a_sound_journal(records, tmp_path):
+    res = verify_db(tmp_path / "ledger.db")
+    assert res.ok and res.checked == 10
+
+
+def test_equivalent_but_reformatted_json_is_not_a_change(records, tmp_path):
+    tamper(tmp_path / "ledger.db", "UPDATE journal SET data = replace(data, ',', ', ') "
+                                   "WHERE seq = 3")
+    assert verify_db(tmp_path / "ledger.db").ok
+
+
+def test_altered_amount_in_the_database_is_found_by_both_paths(records, tmp_path):
+    tamper(tmp_path / "ledger.db", "UPDATE journal SET data = replace(data, '\"amount\":300',"
+                                   " '\"amount\":3') WHERE seq = 4")
+    res = verify_db(tmp_path / "ledger.db")
+    assert (res.broken_seq, res.reason) == (4, "changed")
+
+
+def test_garbage_instead_of_json_is_a_change_not_a_crash(records, tmp_path):
+    tamper(tmp_path / "ledger.db", "UPDATE journal SET data = '{broken' WHERE seq = 6")
+    from appliance.ledger import iter_records, open_readonly
+    conn = open_readonly(tmp_path / "ledger.db")
+    res = verify(iter_records(conn, stored=True))
+    conn.close()
+    assert (res.broken_seq, res.reason) == (6, "changed")
