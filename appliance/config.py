@@ -60,7 +60,7 @@ def _prefix_check(value: str) -> str | None:
 def _tz_check(value: str) -> str | None:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "America" is a directory
         return "is not a known time zone (use a name like 'Asia/Shanghai')"
     return None
 
@@ -169,7 +169,11 @@ def _convert(section: str, name: str, key: Key, raw: Any, origin: str) -> Any:
         if key.type == "path":
             if not value:
                 raise ConfigError(f"{where}: must be a path, got an empty string")
-            value = Path(value).expanduser()
+            try:
+                value = Path(value).expanduser()
+            except RuntimeError:  # ~someone who does not exist
+                raise ConfigError(f"{where}: cannot expand the home directory in {raw!r}") \
+                    from None
     elif key.type == "int":
         if from_env:
             if not re.fullmatch(r"[+-]?\d+", raw.strip()):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import sys
 
 from .errors import UsageError
@@ -42,9 +43,14 @@ def _verify(cfg, args) -> int:
             raise UsageError(f"{args.file}: {exc}") from None
     else:
         conn = _open(cfg)
-        result = verify(iter_records(conn, stored=True), expect_head=args.head,
-                        expect_seq=args.head_seq,
-                        rescan=lambda: iter_records(conn, stored=True))
+        try:
+            result = verify(iter_records(conn, stored=True), expect_head=args.head,
+                            expect_seq=args.head_seq,
+                            rescan=lambda: iter_records(conn, stored=True))
+        except sqlite3.DatabaseError as exc:
+            # The file itself is damaged: that is an unsound ledger, not bad input.
+            print(f"ledger BROKEN: {cfg.ledger_path} cannot be read: {exc}")
+            return 1
         if result.ok and args.projections:
             mismatch = _compare_projections(conn)
             if mismatch:

@@ -35,7 +35,11 @@ def run(cfg, args) -> int:
         if args.command == "catalog" and args.action == "export":
             from .master.csvio import export_catalog
             if args.file:
-                with open(args.file, "w", encoding="utf-8", newline="") as fh:
+                try:
+                    fh = open(args.file, "w", encoding="utf-8-sig", newline="")
+                except OSError as exc:
+                    raise UsageError(f"cannot write {args.file}: {exc.strerror}") from None
+                with fh:
                     export_catalog(master, fh)
             else:
                 export_catalog(master, sys.stdout)

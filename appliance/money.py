@@ -26,7 +26,11 @@ FEN_PER_YUAN = 100
 #: in places (printers, head office) that hold amounts in fixed-width fields.
 MAX_AMOUNT = 100_000_000 * FEN_PER_YUAN
 
-_AMOUNT_RE = re.compile(r"^(-)?(\d{1,12})(?:\.(\d{1,2}))?$")
+# Whole part: plain digits, or thousands grouped by commas ("1,234.50"); anything else with a
+# comma ("12,50", a European decimal comma) is refused rather than guessed at.
+_AMOUNT_RE = re.compile(r"^(-)?([0-9]{1,12}|[0-9]{1,3}(?:,[0-9]{3}){1,3})(?:\.([0-9]{1,2}))?$")
+# A Chinese input method types full-width digits and punctuation.
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．，－", "0123456789.,-")
 
 ROUND_OFF_UNITS = {"none": 1, "0.1": 10, "1": 100}
 ROUND_OFF_MODES = ("down", "half_up")
@@ -44,14 +48,14 @@ def parse_amount(value, *, field: str = "amount", allow_negative: bool = False,
             field=field)
     if not isinstance(value, str):
         raise ValidationError(f'{field} must be a decimal string like "12.50"', field=field)
-    text = value.strip().replace("￥", "").replace("¥", "").replace(",", "")
+    text = value.strip().translate(_FULL_WIDTH).replace("￥", "").replace("¥", "").strip()
     m = _AMOUNT_RE.match(text)
     if not m:
         raise ValidationError(
             f'{field} "{value}" is not an amount: use digits with at most two decimals, '
             f'like "12.50"', field=field)
     sign, whole, frac = m.groups()
-    fen = int(whole) * FEN_PER_YUAN + int((frac or "0").ljust(2, "0"))
+    fen = int(whole.replace(",", "")) * FEN_PER_YUAN + int((frac or "0").ljust(2, "0"))
     if sign:
         fen = -fen
     if fen < 0 and not allow_negative:

@@ -24,6 +24,7 @@ def create_app(box) -> Flask:
     def tillbox_error(exc: TillboxError):
         if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
             return jsonify(exc.to_json()), exc.status
-        return exc.message, exc.status
+        # Plain text: messages quote what people typed and must never become markup.
+        return exc.message, exc.status, {"Content-Type": "text/plain; charset=utf-8"}
 
     return app

@@ -22,7 +22,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
-from ..clock import SystemClock, format_ts
+from ..clock import SystemClock, format_ts, parse_ts
+from ..errors import TillboxError
 from . import projections, schema
 from .records import (GENESIS_HASH, Record, StoredRecord, canonical_json, compute_hash,
                       reject_floats)
@@ -30,16 +31,20 @@ from .records import (GENESIS_HASH, Record, StoredRecord, canonical_json, comput
 log = logging.getLogger(__name__)
 
 
-class LedgerError(Exception):
-    pass
+class LedgerError(TillboxError):
+    """The ledger cannot be used (wrong device, closed, unreadable): nothing can be sold."""
+
+    status = 503
+    code = "ledger_unavailable"
 
 
 def _connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
     if readonly:
         if not path.exists():
             raise LedgerError(f"ledger {path} does not exist")
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None,
-                               check_same_thread=False)
+        # as_uri() escapes '#', '?' and '%' that a plain "file:" string would misread.
+        conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True,
+                               isolation_level=None, check_same_thread=False)
     else:
         conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA busy_timeout = 10000")
@@ -114,6 +119,10 @@ class Transaction:
         projections.apply(self.conn, record)
         self.records.append(record)
         return record
+
+    def now(self) -> datetime:
+        """The time the next record will carry: the clock, but never before the last record."""
+        return _clamped_now(self.conn, self.ledger.clock)
 
     def one(self, sql: str, params=()):
         return self.conn.execute(sql, params).fetchone()
@@ -190,7 +199,14 @@ class Ledger:
                 self._conn.execute("ROLLBACK")
                 raise
             else:
-                self._conn.execute("COMMIT")
+                try:
+                    self._conn.execute("COMMIT")
+                except sqlite3.Error:
+                    # Disk full or I/O error: nothing was acknowledged; leave no transaction
+                    # open behind (it would block every later sale), then report it.
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
+                    raise
             finally:
                 self._depth = 0
 
@@ -208,6 +224,11 @@ class Ledger:
                 yield self._conn
             finally:
                 self._conn.execute("COMMIT")
+
+    def now(self) -> datetime:
+        """Current time for business logic, never before the last record (see clock.py)."""
+        with self.reading() as conn:
+            return _clamped_now(conn, self.clock)
 
     def head(self) -> tuple[int, str]:
         with self.reading() as conn:
@@ -231,9 +252,9 @@ class Ledger:
         self.close()
 
 
-def now_ts(ledger: Ledger) -> str:
-    return format_ts(ledger.clock.now())
-
-
-def business_day(ts: datetime, tz) -> str:
-    return ts.astimezone(tz).strftime("%Y%m%d")
+def _clamped_now(conn: sqlite3.Connection, clock) -> datetime:
+    now = clock.now()
+    row = conn.execute("SELECT ts FROM journal ORDER BY seq DESC LIMIT 1").fetchone()
+    if row and format_ts(now) < row[0]:
+        return parse_ts(row[0])
+    return now

@@ -106,7 +106,7 @@ class OrderEngine:
 
     def today(self) -> str:
         """The business day (YYYYMMDD) in the shop's time zone."""
-        return self.ledger.clock.now().astimezone(self.tz).strftime("%Y%m%d")
+        return self.ledger.now().astimezone(self.tz).strftime("%Y%m%d")
 
     def day_summary(self, business_day: str) -> dict:
         """Receipts, net sales (after refunds) and open or parked orders of one business day."""
@@ -178,7 +178,8 @@ class OrderEngine:
         require(actor, "order.edit", what="opening an order")
         customer = self._customer_fields(customer_name, customer_phone, note)
         with self.ledger.transaction() as tx:
-            day = self.today()
+            # A Pi booted before NTP may think it is 1970: number by the journal's time.
+            day = tx.now().astimezone(self.tz).strftime("%Y%m%d")
             row = tx.one("SELECT value FROM counters WHERE name = ?", (f"order_no:{day}",))
             daily_no = (row[0] if row else 0) + 1
             order_id = str(uuid.uuid4())
@@ -405,6 +406,11 @@ class OrderEngine:
                 prior = next((p for p in order.payments
                               if p.idempotency_key == idempotency_key), None)
                 if prior is not None:
+                    if prior.voided or prior.method != method or prior.tendered != amount:
+                        raise Conflict(
+                            f"payment request {idempotency_key} was already used for a "
+                            f"{'voided ' if prior.voided else ''}{prior.method} payment of "
+                            f"{money.format_amount(prior.tendered)}: start a new payment")
                     return PaymentResult(order, prior.id, prior.amount, prior.change,
                                          order.status == "paid")
             if order.status == "paid":
@@ -421,6 +427,8 @@ class OrderEngine:
             if order.frozen:
                 due = order.total
             else:
+                # Check stock before any money is taken: once it is, the sale must complete.
+                self._check_order_stock(tx, order)
                 pricing = self._price(order)
                 due = pricing.total
             remaining = due - order.paid
@@ -451,19 +459,25 @@ class OrderEngine:
             return PaymentResult(self._load(tx, order_id), payment_id, applied, change,
                                  completed)
 
+    @staticmethod
+    def _tracked_qty(order: model.Order) -> dict[tuple[str, str], int]:
+        """Quantity per (product, variant) of the order's stock-tracked lines."""
+        qty: dict[tuple[str, str], int] = {}
+        for ln in order.lines:
+            if ln.stock_tracked:
+                key = (ln.product_id, ln.variant_id)
+                qty[key] = qty.get(key, 0) + ln.qty
+        return qty
+
+    def _check_order_stock(self, tx: Transaction, order: model.Order) -> None:
+        names = {(ln.product_id, ln.variant_id): ln.name for ln in order.lines}
+        for (pid, vid), qty in self._tracked_qty(order).items():
+            self._check_stock(tx, pid, vid, names[(pid, vid)], qty)
+
     def _complete(self, tx: Transaction, actor: Actor, order_id: str) -> None:
         order = self._load(tx, order_id)
         row = tx.one("SELECT value FROM counters WHERE name = 'receipt_no'")
         receipt_no = (row[0] if row else 0) + 1
-        moves: dict[tuple[str, str], int] = {}
-        names = {}
-        for ln in order.lines:
-            if ln.stock_tracked:
-                key = (ln.product_id, ln.variant_id)
-                moves[key] = moves.get(key, 0) - ln.qty
-                names[key] = ln.name
-        for (pid, vid), delta in moves.items():
-            self._check_stock(tx, pid, vid, names[(pid, vid)], -delta)
         jobs = [{"id": str(uuid.uuid4()), "kind": "receipt",
                  "payload": {"receipt_no": receipt_no, "copy": "customer"}}]
         if any(p.method == "cash" for p in order.live_payments):
@@ -472,15 +486,16 @@ class OrderEngine:
             "order_id": order_id, "number": order.number, "receipt_no": receipt_no,
             "total": order.total, "paid": order.paid, "change": order.change_given,
             "tenders": [{"method": p.method, "amount": p.amount} for p in order.live_payments],
-            "stock": [{"product_id": p, "variant_id": v, "delta": d, "reason": "sale"}
-                      for (p, v), d in moves.items()],
+            "stock": [{"product_id": p, "variant_id": v, "delta": -q, "reason": "sale"}
+                      for (p, v), q in self._tracked_qty(order).items()],
             "print_jobs": jobs})
         audit.info("sale order=%s receipt=%d total=%s by=%s", order.number, receipt_no,
                    money.format_amount(order.total), actor.staff_id)
 
-    def void_payment(self, actor: Actor, order_id: str, payment_id: str,
-                     reason: str) -> model.Order:
-        require(actor, "payment.void", what="voiding a payment")
+    def void_payment(self, actor: Actor, order_id: str, payment_id: str, reason: str, *,
+                     approver: Actor | None = None) -> model.Order:
+        # Taking money back out of an order is a cash-control event: a manager approves.
+        approved_by = require(actor, "payment.void", approver, what="voiding a payment").staff_id
         reason = text(reason, "reason", 200, required=True)
         with self.ledger.transaction() as tx:
             order = self._load(tx, order_id)
@@ -493,10 +508,10 @@ class OrderEngine:
                 raise NotFound(f"order {order.number} has no live payment {payment_id}")
             tx.append("order.payment_voided", self._actor(actor), {
                 "order_id": order_id, "payment_id": payment_id, "reason": reason,
-                "unfreeze": len(order.live_payments) == 1})
-            audit.info("payment voided order=%s method=%s amount=%s by=%s reason=%s",
-                       order.number, payment.method, money.format_amount(payment.amount),
-                       actor.staff_id, reason)
+                "approved_by": approved_by, "unfreeze": len(order.live_payments) == 1})
+            audit.info("payment voided order=%s method=%s amount=%s by=%s approved_by=%s "
+                       "reason=%s", order.number, payment.method,
+                       money.format_amount(payment.amount), actor.staff_id, approved_by, reason)
             return self._load(tx, order_id)
 
     def refund(self, actor: Actor, order_id: str, *, reason: str,
@@ -529,10 +544,14 @@ class OrderEngine:
                                   "delta": qty, "reason": "return"})
             total = sum(rl["amount"] for rl in refund_lines)
             limit = self.master.settings.get("orders.cashier_refund_limit")
+            # The limit is per order: refunds nobody approved add up, so splitting one large
+            # refund into small ones still needs a manager.
+            unapproved = sum(r.amount for r in order.refunds if r.approved_by is None)
             approved_by = None
-            if total > limit:
-                approved_by = require(actor, "refund.over_limit", approver,
-                                      what=f"a refund over {money.format_amount(limit)}").staff_id
+            if unapproved + total > limit:
+                approved_by = require(
+                    actor, "refund.over_limit", approver,
+                    what=f"refunds over {money.format_amount(limit)} on one order").staff_id
             tender_rows = self._refund_tenders(tx, order, total, tenders)
             refund_id = str(uuid.uuid4())
             tx.append("order.refunded", self._actor(actor), {
@@ -554,7 +573,11 @@ class OrderEngine:
         if not lines:
             raise ValidationError("choose at least one line to refund", field="lines")
         wanted, seen = [], set()
-        for line_id, qty in lines:
+        for item in lines:
+            if not isinstance(item, (tuple, list)) or len(item) != 2:
+                raise ValidationError("each refund line is a line id and a quantity",
+                                      field="lines")
+            line_id, qty = item
             line = order.line(line_id)
             if line is None:
                 raise NotFound(f"order {order.number} has no line {line_id}")
@@ -590,7 +613,11 @@ class OrderEngine:
                 raise Conflict("the refund is more than what is left of the payments")
             return rows
         rows, given = [], 0
-        for method, amount, reference in tenders:
+        for item in tenders:
+            if not isinstance(item, (tuple, list)) or len(item) != 3:
+                raise ValidationError("each refund tender is a method, an amount and a "
+                                      "reference", field="tenders")
+            method, amount, reference = item
             if method not in METHODS:
                 raise ValidationError(f"unknown refund method {method!r}", field="tenders")
             amount = _price(amount, "amount")

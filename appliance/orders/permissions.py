@@ -14,7 +14,7 @@ PERMISSIONS: dict[str, str] = {
     "order.recall": "assistant",
     "order.cancel": "cashier",     # an assistant may cancel an unpaid order they opened
     "payment.take": "cashier",
-    "payment.void": "cashier",
+    "payment.void": "manager",     # money back out of an open order (ARCHITECTURE: voids)
     "refund": "cashier",
     "refund.over_limit": "manager",
     "price.override": "manager",

@@ -116,13 +116,20 @@ def test_catalog_import_errors_are_row_numbered_and_nothing_is_imported(cfg, tmp
 def test_catalog_export_import_round_trip(demo, tmp_path):
     out = tmp_path / "cat.csv"
     assert tillbox("catalog", "export", str(out), config=demo).returncode == 0
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # so Excel shows the Chinese
     other = tmp_path / "other.toml"
     other.write_text('[paths]\ndata = "other"\n', encoding="utf-8")
     r = tillbox("catalog", "import", str(out), config=other)
     assert r.returncode == 0, r.stderr
+    assert "imported 86 products" in r.stdout
     r2 = tillbox("catalog", "export", config=other)
-    assert r2.stdout == out.read_text(encoding="utf-8").replace("\r\n", "\n") or \
-        sorted(r2.stdout.splitlines()) == sorted(out.read_text(encoding="utf-8").splitlines())
+    exported = out.read_text(encoding="utf-8-sig").replace("\r\n", "\n")
+    assert sorted(r2.stdout.replace("\r\n", "\n").splitlines()) == sorted(exported.splitlines())
+
+
+def test_catalog_export_to_an_unwritable_place_exits_2(demo, tmp_path):
+    r = tillbox("catalog", "export", str(tmp_path / "no" / "such" / "dir.csv"), config=demo)
+    assert r.returncode == 2 and "cannot write" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_staff_add_reads_the_pin_from_stdin_and_list_never_shows_it(cfg):
@@ -141,3 +148,26 @@ def test_unknown_config_key_is_warned_about_but_the_command_runs(tmp_path):
     r = tillbox("config", "check", config=p)
     assert r.returncode == 0
     assert "unknown config key web.prot" in r.stderr
+
+
+def test_ledger_of_another_device_is_a_one_line_error(demo):
+    r = tillbox("demo", "load", config=demo, env={"TILLBOX_SHOP__DEVICE_ID": "till-9"})
+    assert r.returncode == 2 and "belongs to device" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_verify_of_a_damaged_database_file_says_broken(demo):
+    db = demo.parent / "data" / "ledger.db"
+    for extra in ("-wal", "-shm"):
+        (db.parent / (db.name + extra)).unlink(missing_ok=True)
+    db.write_bytes(b"this is not a database" * 100)
+    r = tillbox("ledger", "verify", config=demo)
+    assert r.returncode == 1 and "cannot be read" in r.stdout and "Traceback" not in r.stderr
+
+
+def test_verify_file_with_wrongly_typed_records_exits_2(demo, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"seq":"1","id":"x","ts":"t","clock_synced":true,"type":"t","actor":{},'
+                   '"data":{},"prev_hash":"0","hash":"0"}\n', encoding="utf-8")
+    r = tillbox("ledger", "verify", "--file", str(bad), config=demo)
+    assert r.returncode == 2 and "line 1" in r.stderr and "seq" in r.stderr

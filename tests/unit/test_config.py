@@ -96,3 +96,16 @@ def test_dev_config_is_valid():
     cfg = config.load(dev, environ={})
     assert cfg.warnings == []
     assert cfg.web.port == 8080
+
+
+@pytest.mark.parametrize("tz", ["America", "x" * 300])
+def test_odd_time_zones_are_config_errors(tmp_path, tz):
+    p = write(tmp_path, f'[shop]\ntimezone = "{tz}"\n')
+    with pytest.raises(config.ConfigError, match="shop.timezone"):
+        config.load(p, environ={})
+
+
+def test_unknown_home_directory_is_a_config_error(tmp_path):
+    p = write(tmp_path, '[paths]\ndata = "~no-such-user-here/x"\n')
+    with pytest.raises(config.ConfigError, match="paths.data"):
+        config.load(p, environ={})

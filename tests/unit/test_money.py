@@ -119,3 +119,17 @@ def test_returning_a_line_in_steps_gives_back_exactly_its_net(net, qty, data):
 def test_share_for_qty_refuses_more_than_the_line():
     with pytest.raises(ValueError):
         money.share_for_qty(1000, 2, 1, 2, 500)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("1,234.50", 123450), ("12,345,678", 1234567800), ("１２.５０", 1250), ("￥ 8", 800),
+])
+def test_thousands_separators_and_full_width_digits(text, expected):
+    assert money.parse_amount(text) == expected
+
+
+@pytest.mark.parametrize("bad", ["12,50", "1,2,3", "1234,567", ",5", "\u0661\u0662"])
+def test_a_comma_that_is_not_a_thousands_separator_is_refused(bad):
+    # "12,50" is a European 12.50: reading it as 1250.00 would charge 100 times too much.
+    with pytest.raises(ValidationError):
+        money.parse_amount(bad)

@@ -39,3 +39,22 @@ def test_healthz_degraded_when_the_ledger_is_gone(tmp_path):
         assert "closed" in body["components"]["ledger"]["error"]
     finally:
         box.master.close()
+
+
+def test_errors_on_pages_are_plain_text_never_markup(tmp_path):
+    from appliance.errors import NotFound
+    box = make_box(tmp_path)
+    try:
+        app = create_app(box)
+
+        @app.get("/boom")
+        def boom():
+            raise NotFound("no product has barcode <script>alert(1)</script>")
+
+        r = app.test_client().get("/boom")
+        assert r.status_code == 404
+        assert r.mimetype == "text/plain"
+        r = app.test_client().get("/boom", headers={"Accept": "application/json"})
+        assert r.get_json()["error"].startswith("no product has barcode")
+    finally:
+        box.close()

@@ -154,3 +154,23 @@ def test_projections_see_the_record_as_stored_not_as_the_caller_built_it(ledger)
         del projections.HANDLERS["test.shape"]
     assert list(seen[0]) == ["a", "z"] and seen[0]["a"] == [1, 2]
     assert ledger.records()[0].data == seen[0]
+
+
+def test_data_directory_with_uri_characters_opens_the_right_file(tmp_path, clock):
+    from appliance.ledger import open_readonly
+    odd = tmp_path / "shop #1 ?50%41"
+    with Ledger(odd / "ledger.db", clock=clock) as led:
+        append(led, 3)
+    conn = open_readonly(odd / "ledger.db")
+    assert conn.execute("SELECT COUNT(*) FROM journal").fetchone()[0] == 3
+    conn.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["shop #1 ?50%41"]
+
+
+def test_ledger_errors_are_errors_for_people(tmp_path, clock):
+    from appliance.errors import TillboxError
+    led = Ledger(tmp_path / "l.db", clock=clock)
+    led.close()
+    with pytest.raises(TillboxError) as err:
+        led.head()
+    assert err.value.status == 503

@@ -56,7 +56,7 @@ def run_ops(shop, data, n):
                     data.draw(st.integers(1, max(due, 1)))
                 e.add_payment(shop.cashier, oid, method, amount, reference="R")
             elif op == "void" and order.live_payments:
-                e.void_payment(shop.cashier, oid, order.live_payments[0].id, "mistake")
+                e.void_payment(shop.manager, oid, order.live_payments[0].id, "mistake")
             elif op == "cancel":
                 e.cancel(shop.cashier, oid, "test")
             elif op == "refund" and order.lines:

@@ -103,3 +103,23 @@ def test_refunds_in_any_steps_never_exceed_what_was_paid(make_shop, qtys, data, 
         assert refunded <= paid
     assert refunded == paid
     assert e.get_order(order.id).refunded == paid
+
+
+def test_splitting_a_large_refund_still_needs_a_manager(shop):
+    res = shop.sale((shop.tea.id, None, 5))  # 340.00, cashier limit 200.00
+    line = res.order.lines[0].line_id
+    shop.engine.refund(shop.cashier, res.order.id, reason="x", lines=[(line, 2)])  # 136.00
+    with pytest.raises(Forbidden, match="on one order"):
+        shop.engine.refund(shop.cashier, res.order.id, reason="x", lines=[(line, 2)])
+    r = shop.engine.refund(shop.cashier, res.order.id, reason="x", lines=[(line, 2)],
+                           approver=shop.manager)
+    assert r.approved_by == "s-manager"
+
+
+@pytest.mark.parametrize("kw", [{"lines": [("only-an-id",)]}, {"lines": ["x"]},
+                                {"tenders": [("cash", 6800)]}, {"tenders": ["cash"]}])
+def test_badly_shaped_refund_requests_are_validation_errors(shop, kw):
+    res = shop.sale(TEA)
+    with pytest.raises(ValidationError):
+        shop.engine.refund(shop.manager, res.order.id, reason="x", **kw)
+    assert shop.engine.get_order(res.order.id).refunds == []
