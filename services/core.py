@@ -36,7 +36,7 @@ def _watchdog(box: Box, stop: threading.Event) -> None:
 
 
 def serve(config: Config) -> None:
-    box = Box(config)
+    box = Box(config, background_checkpoints=True)
     app = create_app(box)
     server = create_server(app, host=config.web.host, port=config.web.port,
                            threads=config.web.threads, ident="tillbox")

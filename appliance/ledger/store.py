@@ -143,6 +143,7 @@ class Ledger:
         self._conn = _connect(self.path)
         self._closed = False
         self._depth = 0  # nesting of transaction() on the owning thread (guarded by _lock)
+        self._checkpointer: tuple[threading.Event, threading.Thread] | None = None
         with self._lock:
             schema.create_all(self._conn)
             self._init_meta(device_id, store_id)
@@ -225,6 +226,36 @@ class Ledger:
             finally:
                 self._conn.execute("COMMIT")
 
+    def start_background_checkpoints(self, interval: float = 2.0) -> None:
+        """Move WAL checkpoints off the sale path.
+
+        By default SQLite checkpoints inside whichever commit crosses 1000 WAL pages, and that
+        commit then waits for the database file's fsync (the slow tail of sale latency). Core
+        turns that off and checkpoints from its own thread and connection instead; PASSIVE
+        checkpoints never block a writer.
+        """
+        with self._lock:
+            if self._checkpointer is not None:
+                return
+            self._conn.execute("PRAGMA wal_autocheckpoint = 0")
+            stop = threading.Event()
+            conn = _connect(self.path)
+
+            def loop():
+                try:
+                    while not stop.wait(interval):
+                        try:
+                            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                        except sqlite3.Error as exc:  # keep trying; selling goes on meanwhile
+                            log.warning("WAL checkpoint failed: %s", exc)
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                finally:
+                    conn.close()
+
+            thread = threading.Thread(target=loop, name="wal-checkpoint", daemon=True)
+            self._checkpointer = (stop, thread)
+            thread.start()
+
     def now(self) -> datetime:
         """Current time for business logic, never before the last record (see clock.py)."""
         with self.reading() as conn:
@@ -240,6 +271,11 @@ class Ledger:
             return list(iter_records(conn, from_seq))
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            stop, thread = self._checkpointer
+            stop.set()
+            thread.join(30)
+            self._checkpointer = None
         with self._lock:
             if not self._closed:
                 self._closed = True

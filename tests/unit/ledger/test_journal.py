@@ -174,3 +174,22 @@ def test_ledger_errors_are_errors_for_people(tmp_path, clock):
     with pytest.raises(TillboxError) as err:
         led.head()
     assert err.value.status == 503
+
+
+def test_background_checkpoints_keep_the_wal_small_and_lose_nothing(tmp_path, clock):
+    import time
+
+    def wal_after_commits(name, interval):
+        led = Ledger(tmp_path / name, clock=clock)
+        led.start_background_checkpoints(interval=interval)
+        for i in range(400):
+            append(led)
+            if i % 100 == 99:
+                time.sleep(0.2)  # idle moments, as in a shop
+        size = (tmp_path / f"{name}-wal").stat().st_size
+        led.close()
+        with Ledger(tmp_path / name, clock=clock) as again:
+            assert [r.seq for r in again.records()] == list(range(1, 401))
+        return size
+
+    assert wal_after_commits("bg.db", 0.05) * 3 < wal_after_commits("never.db", 1000)
