@@ -84,6 +84,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "port": Key("int", 8080, "TCP port core listens on.", minimum=1, maximum=65535),
         "threads": Key("int", 16, "Web server worker threads (each open SSE screen holds one).",
                        minimum=2, maximum=256),
+        "session_idle_minutes": Key("int", 30, "Sign a person out after this long without a "
+                                    "request from their screen.", minimum=1, maximum=24 * 60),
+        "max_request_kb": Key("int", 256, "Largest request body accepted (413 above).",
+                              minimum=16, maximum=65536),
     },
     "shop": {
         "store_id": Key("str", "demo-store", "Store id: the {store} level of the MQTT topics.",

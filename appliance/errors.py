@@ -49,3 +49,19 @@ class UsageError(TillboxError):
     """Bad input on the command line (a missing file, a malformed argument): exit 2."""
 
     code = "usage"
+
+
+class Unauthorized(TillboxError):
+    """Not signed in, signed out, or the session timed out."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class TooManyAttempts(TillboxError):
+    status = 429
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, retry_after: float):
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -1,24 +1,43 @@
-"""Application factory (the flaskr pattern): configuration and the box are passed in."""
+"""Application factory (the flaskr pattern): the box and its configuration are passed in."""
 
 from __future__ import annotations
 
 from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
 
 from appliance.errors import TillboxError
 
-from . import i18n
+from . import access, i18n
+from .api import api_error_for_unrouted
+from .api import bp as api_bp
+from .events import EventBus
 from .health import bp as health_bp
 from .pages import bp as pages_bp
+from .sessions import SessionStore
+from .throttle import LoginThrottle
 
 
 def create_app(box) -> Flask:
+    cfg = box.config
     app = Flask(__name__)
-    app.config["BOX"] = box
-    app.config["JSON_AS_ASCII"] = False
+    app.config.update(
+        BOX=box,
+        SESSIONS=SessionStore(idle_seconds=cfg.web.session_idle_minutes * 60),
+        THROTTLE=LoginThrottle(),
+        # Leave a few worker threads free for ordinary requests however many screens listen.
+        EVENTS=EventBus(max_subscribers=max(1, cfg.web.threads - 4)),
+        MAX_CONTENT_LENGTH=cfg.web.max_request_kb * 1024,
+    )
     app.json.ensure_ascii = False
     i18n.init(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(api_bp)
+    # Flask's static view gets an access rule like every other route.
+    static_view = app.view_functions["static"]
+    app.view_functions["static"] = access.access(access.PUBLIC)(
+        lambda filename: static_view(filename=filename))
+    app.before_request(access.enforce)
 
     @app.errorhandler(TillboxError)
     def tillbox_error(exc: TillboxError):
@@ -27,4 +46,5 @@ def create_app(box) -> Flask:
         # Plain text: messages quote what people typed and must never become markup.
         return exc.message, exc.status, {"Content-Type": "text/plain; charset=utf-8"}
 
+    app.register_error_handler(HTTPException, api_error_for_unrouted)
     return app

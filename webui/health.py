@@ -8,11 +8,14 @@ from flask import Blueprint, current_app, jsonify
 
 from appliance import __version__
 
+from .access import PUBLIC, access
+
 log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
+@access(PUBLIC)
 def healthz():
     box = current_app.config["BOX"]
     components = {}

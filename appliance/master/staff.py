@@ -148,21 +148,29 @@ class StaffDirectory:
     def _save(self, staff: Staff) -> None:
         self._table.upsert(staff.to_doc(), Query().id == staff.id)
 
-    def get(self, staff_id: str) -> Staff:
+    def find(self, staff_id: str) -> Staff | None:
         for s in self._all():
             if s.id == staff_id:
                 return s
-        raise NotFound(f"no staff member with id {staff_id}", field="staff_id")
+        return None
+
+    def get(self, staff_id: str) -> Staff:
+        s = self.find(staff_id)
+        if s is None:
+            raise NotFound(f"no staff member with id {staff_id}", field="staff_id")
+        return s
 
     def list(self, include_inactive: bool = False) -> list[Staff]:
         people = [s for s in self._all() if include_inactive or s.active]
         return sorted(people, key=lambda s: (s.name, s.id))
 
-    def authenticate(self, pin: str) -> Staff | None:
-        """The active staff member with this PIN, or None."""
+    def authenticate(self, pin: str, staff_id: str | None = None) -> Staff | None:
+        """The active staff member with this PIN (only ``staff_id`` when given), or None."""
         if not isinstance(pin, str) or not _PIN_RE.match(pin):
             return None
         for s in self._all():
+            if staff_id is not None and s.id != staff_id:
+                continue
             if s.active and check_pin(pin, s.pin_hash):
                 return s
         return None

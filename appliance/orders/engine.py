@@ -118,6 +118,17 @@ class OrderEngine:
                                   ).fetchone()[0]
         return {"receipts": receipts, "net_sales": net, "parked": parked}
 
+    def stock_levels(self, product_ids: Iterable[str]) -> dict[tuple[str, str], int]:
+        """Stock per (product, variant) for these products (missing means 0)."""
+        ids = list(product_ids)
+        if not ids:
+            return {}
+        with self.ledger.reading() as conn:
+            rows = conn.execute(
+                "SELECT product_id, variant_id, qty FROM stock_levels WHERE product_id IN"
+                f" ({','.join('?' * len(ids))})", ids).fetchall()
+        return {(p, v): q for p, v, q in rows}
+
     def stock_level(self, product_id: str, variant_id: str = "") -> int:
         with self.ledger.reading() as conn:
             row = conn.execute("SELECT qty FROM stock_levels WHERE product_id = ? AND"

@@ -2,6 +2,7 @@
 
 from appliance.box import Box
 from appliance.config import load
+from webui.access import PUBLIC, access
 from webui.app import create_app
 
 
@@ -48,6 +49,7 @@ def test_errors_on_pages_are_plain_text_never_markup(tmp_path):
         app = create_app(box)
 
         @app.get("/boom")
+        @access(PUBLIC)
         def boom():
             raise NotFound("no product has barcode <script>alert(1)</script>")
 

@@ -24,21 +24,21 @@ def client(tmp_path):
 
 def test_start_page_is_chinese_by_default(client):
     html = client.get("/").get_data(as_text=True)
-    assert "今日销售额" in html and "收银系统正在本机运行" in html
+    assert "商品数" in html and "收银系统正在本机运行" in html
     assert 'lang="zh-CN"' in html
 
 
 def test_english_on_request_and_remembered(client):
     r = client.get("/?lang=en")
     html = r.get_data(as_text=True)
-    assert "Sales today" in html and "今日销售额" not in html
+    assert "Products" in html and "商品数" not in html
     assert "lang=en" in r.headers.get("Set-Cookie", "")
-    assert "Sales today" in client.get("/").get_data(as_text=True)
+    assert "Products" in client.get("/").get_data(as_text=True)
 
 
 def test_browser_language_is_respected(client):
     html = client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(as_text=True)
-    assert "Sales today" in html
+    assert "Products" in html
 
 
 def test_every_message_has_a_chinese_translation():

@@ -1,0 +1,70 @@
+"""Who may call which route. Every view declares a rule; a view without one is refused.
+
+Rules: ``public`` (no sign-in), ``login`` (anyone signed in), or a permission name from
+appliance.orders.permissions (the role table). Enforcement runs before the view, so the
+UI hiding a button is never what keeps an assistant from taking money. Writes also need the
+session's CSRF token in ``X-CSRF-Token``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app, g, request
+
+from appliance.errors import Forbidden, Unauthorized
+from appliance.orders.permissions import PERMISSIONS, Actor, allowed
+
+from .sessions import COOKIE, csrf_ok
+
+audit = logging.getLogger("audit")
+
+PUBLIC = "public"
+LOGIN = "login"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def access(rule: str):
+    """Declare the access rule of a view (checked by a test for every route)."""
+    if rule not in (PUBLIC, LOGIN) and rule not in PERMISSIONS:
+        raise ValueError(f"unknown access rule {rule}")
+
+    def mark(view):
+        view.access = rule
+        return view
+    return mark
+
+
+def rule_of(endpoint: str | None) -> str | None:
+    view = current_app.view_functions.get(endpoint or "")
+    return getattr(view, "access", None)
+
+
+def enforce() -> None:
+    """before_request: authenticate, check CSRF on writes, check the role."""
+    if request.endpoint is None:  # 404/405: let Flask answer
+        return
+    rule = rule_of(request.endpoint)
+    if rule is None:
+        raise Forbidden("this address has no access rule; refused")  # fail closed
+    if rule == PUBLIC:
+        return
+    box = current_app.config["BOX"]
+    sessions = current_app.config["SESSIONS"]
+    session = sessions.get(request.cookies.get(COOKIE))
+    if session is None:
+        raise Unauthorized("please sign in (your session ended or timed out)")
+    staff = box.master.staff.find(session.staff_id)
+    if staff is None or not staff.active:
+        sessions.end(session.token)
+        raise Unauthorized("this staff account is no longer active")
+    g.session, g.staff = session, staff
+    g.actor = Actor(staff.id, staff.role, session.terminal)
+    if request.method not in SAFE_METHODS and \
+            not csrf_ok(session, request.headers.get("X-CSRF-Token")):
+        raise Forbidden("missing or wrong X-CSRF-Token header")
+    if rule != LOGIN and not allowed(g.actor, rule):
+        audit.warning("refused %s %s: staff=%s role=%s needs %s", request.method, request.path,
+                      staff.id, staff.role, PERMISSIONS[rule])
+        raise Forbidden(f"your role ({staff.role}) may not do this: it needs a "
+                        f"{PERMISSIONS[rule]}")

@@ -1,0 +1,122 @@
+"""/api/v1: the JSON API. Errors here are always JSON ``{"error": ...}`` with a 4xx/5xx status.
+
+One module per resource; each view declares its access rule (webui/access.py). Amounts are
+decimal strings in both directions.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from appliance import money
+from appliance.errors import Forbidden, TillboxError, TooManyAttempts, ValidationError
+from appliance.orders import Actor
+
+
+log = logging.getLogger(__name__)
+audit = logging.getLogger("audit")
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.errorhandler(TillboxError)
+def _tillbox_error(exc: TillboxError):
+    if isinstance(exc, Forbidden) and getattr(g, "staff", None) is not None:
+        audit.warning("refused %s %s: staff=%s role=%s: %s", request.method, request.path,
+                      g.staff.id, g.staff.role, exc.message)
+    resp = jsonify(exc.to_json())
+    if isinstance(exc, TooManyAttempts):
+        resp.headers["Retry-After"] = str(int(exc.retry_after) + 1)
+    return resp, exc.status
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    return jsonify({"error": exc.description, "code": exc.name.lower().replace(" ", "_")}), \
+        exc.code
+
+
+def api_error_for_unrouted(exc: HTTPException):
+    """App-level handler: 404/405/413 under /api are JSON too (they never reach the bp)."""
+    if request.path.startswith("/api/"):
+        return _http_error(exc)
+    return exc
+
+
+# -- request helpers -----------------------------------------------------------------------
+
+def box():
+    return current_app.config["BOX"]
+
+
+def publish(kind: str, data: dict) -> None:
+    current_app.config["EVENTS"].publish(kind, data)
+
+
+def body() -> dict:
+    data = request.get_json(silent=True)
+    if data is None and request.content_length:
+        raise ValidationError("the request body must be JSON (Content-Type: application/json)")
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValidationError("the request body must be a JSON object")
+    return data
+
+
+def field_str(data: dict, name: str, *, required: bool = False, default: str | None = None):
+    value = data.get(name, default)
+    if value is None:
+        if required:
+            raise ValidationError(f"{name} is required", field=name)
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(f"{name} must be a string", field=name)
+    return value
+
+
+def field_int(data: dict, name: str, *, default: int | None = None,
+              required: bool = False) -> int | None:
+    value = data.get(name, default)
+    if value is None:
+        if required:
+            raise ValidationError(f"{name} is required", field=name)
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(f"{name} must be a whole number", field=name)
+    return value
+
+
+def field_amount(data: dict, name: str, *, required: bool = True) -> int | None:
+    if data.get(name) is None:
+        if required:
+            raise ValidationError(f'{name} is required (a decimal string like "12.50")',
+                                  field=name)
+        return None
+    return money.parse_amount(data[name], field=name)
+
+
+def approver(data: dict) -> Actor | None:
+    """A manager's PIN keyed in at the screen to approve this one action."""
+    pin = data.get("approver_pin")
+    if pin is None:
+        return None
+    if not isinstance(pin, str):
+        raise ValidationError("approver_pin must be a string of digits", field="approver_pin")
+    throttle = current_app.config["THROTTLE"]
+    address = request.remote_addr or "?"
+    wait = throttle.retry_after(address)
+    if wait:
+        raise TooManyAttempts(f"too many wrong PINs from this device; wait {int(wait) + 1} s",
+                              wait)
+    staff = box().master.staff.authenticate(pin)
+    if staff is None:
+        throttle.failed(address)
+        raise Forbidden("the approver PIN was not recognised")
+    return Actor(staff.id, staff.role, g.actor.terminal)
+
+
+from . import auth, events, orders, products  # noqa: E402,F401  (register the routes)

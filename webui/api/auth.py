@@ -1,0 +1,72 @@
+"""Sign-in by PIN, sign-out, and who am I."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from flask import current_app, g, jsonify, request
+
+from appliance.errors import TooManyAttempts, Unauthorized, ValidationError
+
+from ..access import LOGIN, PUBLIC, access
+from ..sessions import COOKIE
+from . import body, box, bp, field_str
+
+log = logging.getLogger(__name__)
+audit = logging.getLogger("audit")
+_TERMINAL_RE = re.compile(r"^[\w .\-]{1,32}$")
+
+
+def _staff_json(staff) -> dict:
+    return {"id": staff.id, "name": staff.name, "role": staff.role}
+
+
+@bp.post("/auth/login")
+@access(PUBLIC)
+def login():
+    data = body()
+    pin = field_str(data, "pin", required=True)
+    staff_id = field_str(data, "staff_id")
+    terminal = field_str(data, "terminal", default="web").strip() or "web"
+    if not _TERMINAL_RE.match(terminal):
+        raise ValidationError("terminal must be 1-32 letters, digits, spaces, '.' or '-'",
+                              field="terminal")
+    throttle = current_app.config["THROTTLE"]
+    address = request.remote_addr or "?"
+    wait = throttle.retry_after(address, staff_id)
+    if wait:
+        raise TooManyAttempts(f"too many wrong PINs: try again in {int(wait) + 1} seconds",
+                              wait)
+    staff = box().master.staff.authenticate(pin, staff_id)
+    if staff is None:
+        throttle.failed(address, staff_id)
+        audit.warning("sign-in failed from %s%s", address,
+                      f" for staff={staff_id}" if staff_id else "")
+        raise Unauthorized("wrong PIN")
+    throttle.succeeded(address, staff.id)
+    session = current_app.config["SESSIONS"].create(staff.id, terminal)
+    audit.info("sign-in staff=%s role=%s terminal=%s from %s", staff.id, staff.role, terminal,
+               address)
+    resp = jsonify({"staff": _staff_json(staff), "csrf_token": session.csrf_token,
+                    "terminal": terminal})
+    resp.set_cookie(COOKIE, session.token, httponly=True, samesite="Strict",
+                    secure=request.is_secure, path="/")
+    return resp
+
+
+@bp.post("/auth/logout")
+@access(LOGIN)
+def logout():
+    current_app.config["SESSIONS"].end(g.session.token)
+    audit.info("sign-out staff=%s terminal=%s", g.staff.id, g.session.terminal)
+    resp = current_app.response_class(status=204)
+    resp.delete_cookie(COOKIE, path="/", httponly=True, samesite="Strict")
+    return resp
+
+
+@bp.get("/auth/me")
+@access(LOGIN)
+def me():
+    return jsonify({"staff": _staff_json(g.staff), "csrf_token": g.session.csrf_token,
+                    "terminal": g.session.terminal})

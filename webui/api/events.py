@@ -1,0 +1,40 @@
+"""GET /api/v1/events: Server-Sent Events for every open screen."""
+
+from __future__ import annotations
+
+from flask import Response, current_app, stream_with_context
+
+from appliance.errors import TillboxError
+
+from ..access import LOGIN, access
+from ..events import sse_format
+from . import bp
+
+HEARTBEAT_SECONDS = 15
+
+
+class NoSlot(TillboxError):
+    status = 503
+    code = "busy"
+
+
+@bp.get("/events")
+@access(LOGIN)
+def events():
+    bus = current_app.config["EVENTS"]
+    sub = bus.subscribe()
+    if sub is None:
+        raise NoSlot("too many screens are following events; close one and retry")
+
+    def stream():
+        try:
+            yield "retry: 3000\n\n"
+            while not sub.dropped:
+                event = sub.get(HEARTBEAT_SECONDS)
+                # A comment line keeps proxies and phones from closing an idle stream.
+                yield sse_format(event) if event else ": keep-alive\n\n"
+        finally:
+            sub.close()
+
+    return Response(stream_with_context(stream()), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -1,0 +1,190 @@
+"""Orders: open, lines, customer, park/recall, cancel, payments, voids, refunds.
+
+Every write publishes an ``order`` event so every screen (phones, counter, customer display)
+refreshes that order at once.
+"""
+
+from __future__ import annotations
+
+from flask import g, jsonify, request
+
+from appliance.errors import ValidationError
+from appliance.money import format_amount
+
+from ..access import access
+from . import approver, body, box, bp, field_amount, field_int, field_str, publish
+
+
+def order_json(order) -> dict:
+    engine = box().orders
+    due = engine.due(order) if order.status in ("open", "parked") and order.lines else None
+    return order.to_json(due=due)
+
+
+def _changed(order, status: int = 200):
+    publish("order", {"id": order.id, "number": order.number, "status": order.status,
+                      "version": order.version, "terminal": order.terminal})
+    return jsonify(order_json(order)), status
+
+
+@bp.post("/orders")
+@access("order.edit")
+def open_order():
+    data = body()
+    order = box().orders.open_order(
+        g.actor, customer_name=field_str(data, "customer_name", default=""),
+        customer_phone=field_str(data, "customer_phone", default=""),
+        note=field_str(data, "note", default=""))
+    return _changed(order, 201)
+
+
+@bp.get("/orders")
+@access("order.edit")
+def list_orders():
+    status = request.args.get("status") or None
+    day = request.args.get("day") or None
+    if day is not None and not (len(day) == 8 and day.isdigit()):
+        raise ValidationError("day must be YYYYMMDD", field="day")
+    orders = box().orders.list_orders(status=status, business_day=day)
+    return jsonify({"orders": [order_json(o) for o in orders]})
+
+
+@bp.get("/orders/<order_id>")
+@access("order.edit")
+def get_order(order_id: str):
+    return jsonify(order_json(box().orders.get_order(order_id)))
+
+
+@bp.get("/orders/by-number/<number>")
+@access("order.edit")
+def get_order_by_number(number: str):
+    return jsonify(order_json(box().orders.find_by_number(number)))
+
+
+@bp.patch("/orders/<order_id>")
+@access("order.edit")
+def set_customer(order_id: str):
+    data = body()
+    order = box().orders.set_customer(
+        g.actor, order_id, customer_name=field_str(data, "customer_name"),
+        customer_phone=field_str(data, "customer_phone"), note=field_str(data, "note"),
+        expected_version=field_int(data, "expected_version"))
+    return _changed(order)
+
+
+@bp.post("/orders/<order_id>/lines")
+@access("order.edit")
+def add_line(order_id: str):
+    data = body()
+    order = box().orders.add_line(
+        g.actor, order_id, barcode=field_str(data, "barcode"),
+        product_id=field_str(data, "product_id"), variant_id=field_str(data, "variant_id"),
+        qty=field_int(data, "qty", default=1),
+        unit_price=field_amount(data, "unit_price", required=False),
+        approver=approver(data), expected_version=field_int(data, "expected_version"))
+    return _changed(order, 201)
+
+
+@bp.patch("/orders/<order_id>/lines/<line_id>")
+@access("order.edit")
+def change_line(order_id: str, line_id: str):
+    data = body()
+    order = box().orders.change_line(
+        g.actor, order_id, line_id, qty=field_int(data, "qty"),
+        unit_price=field_amount(data, "unit_price", required=False), approver=approver(data),
+        expected_version=field_int(data, "expected_version"))
+    return _changed(order)
+
+
+@bp.delete("/orders/<order_id>/lines/<line_id>")
+@access("order.edit")
+def remove_line(order_id: str, line_id: str):
+    version = request.args.get("expected_version")
+    if version is not None and not version.isdigit():
+        raise ValidationError("expected_version must be a whole number",
+                              field="expected_version")
+    order = box().orders.remove_line(g.actor, order_id, line_id,
+                                     expected_version=int(version) if version else None)
+    return _changed(order)
+
+
+@bp.post("/orders/<order_id>/park")
+@access("order.park")
+def park(order_id: str):
+    data = body()
+    return _changed(box().orders.park(g.actor, order_id,
+                                      expected_version=field_int(data, "expected_version")))
+
+
+@bp.post("/orders/<order_id>/recall")
+@access("order.recall")
+def recall(order_id: str):
+    return _changed(box().orders.recall(g.actor, order_id))
+
+
+@bp.post("/orders/<order_id>/cancel")
+@access("order.edit")  # the engine allows cashiers, or the assistant who opened it
+def cancel(order_id: str):
+    data = body()
+    return _changed(box().orders.cancel(g.actor, order_id,
+                                        field_str(data, "reason", required=True),
+                                        expected_version=field_int(data, "expected_version")))
+
+
+@bp.post("/orders/<order_id>/payments")
+@access("payment.take")
+def add_payment(order_id: str):
+    data = body()
+    res = box().orders.add_payment(
+        g.actor, order_id, field_str(data, "method", required=True),
+        field_amount(data, "amount"), reference=field_str(data, "reference", default=""),
+        idempotency_key=field_str(data, "idempotency_key"))
+    _changed(res.order)
+    return jsonify({"payment_id": res.payment_id, "applied": format_amount(res.applied),
+                    "change": format_amount(res.change), "completed": res.completed,
+                    "order": order_json(res.order)}), 201
+
+
+@bp.post("/orders/<order_id>/payments/<payment_id>/void")
+@access("payment.take")  # voiding itself needs a manager, or a manager's approver_pin
+def void_payment(order_id: str, payment_id: str):
+    data = body()
+    order = box().orders.void_payment(g.actor, order_id, payment_id,
+                                      field_str(data, "reason", required=True),
+                                      approver=approver(data))
+    return _changed(order)
+
+
+def _refund_lines(data):
+    lines = data.get("lines")
+    if lines is None:
+        return None
+    if not isinstance(lines, list) or not all(isinstance(x, dict) for x in lines):
+        raise ValidationError('lines must be a list of {"line_id", "qty"}', field="lines")
+    return [(field_str(x, "line_id", required=True), field_int(x, "qty", required=True))
+            for x in lines]
+
+
+def _refund_tenders(data):
+    tenders = data.get("tenders")
+    if tenders is None:
+        return None
+    if not isinstance(tenders, list) or not all(isinstance(x, dict) for x in tenders):
+        raise ValidationError('tenders must be a list of {"method", "amount", "reference"}',
+                              field="tenders")
+    return [(field_str(x, "method", required=True), field_amount(x, "amount"),
+             field_str(x, "reference", default="")) for x in tenders]
+
+
+@bp.post("/orders/<order_id>/refunds")
+@access("refund")
+def refund(order_id: str):
+    data = body()
+    restock = data.get("restock", True)
+    if not isinstance(restock, bool):
+        raise ValidationError("restock must be true or false", field="restock")
+    r = box().orders.refund(g.actor, order_id, reason=field_str(data, "reason", required=True),
+                            lines=_refund_lines(data), tenders=_refund_tenders(data),
+                            approver=approver(data), restock=restock)
+    _changed(box().orders.get_order(order_id))
+    return jsonify(r.to_json()), 201
