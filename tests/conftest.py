@@ -84,3 +84,84 @@ def make_shop(tmp_path_factory):
     yield make
     for s in made:
         s.close()
+
+
+# -- web API fixtures ------------------------------------------------------------------------
+
+PINS = {"owner": "2468", "manager": "1357", "cashier": "1001", "assistant": "2001"}
+
+
+class Api:
+    """A browser-like API client: its own cookie jar and CSRF token."""
+
+    def __init__(self, app):
+        self.app = app
+        self.client = app.test_client()
+        self.csrf = None
+        self.staff = None
+
+    def login(self, role=None, pin=None, **extra):
+        r = self.client.post("/api/v1/auth/login",
+                             json={"pin": pin or PINS[role], **extra})
+        if r.status_code == 200:
+            self.csrf = r.get_json()["csrf_token"]
+            self.staff = r.get_json()["staff"]
+        return r
+
+    def _headers(self, csrf):
+        return {"X-CSRF-Token": self.csrf} if csrf and self.csrf else {}
+
+    def get(self, path, **kw):
+        return self.client.get(path, **kw)
+
+    def post(self, path, json=None, csrf=True, **kw):
+        return self.client.post(path, json=json, headers=self._headers(csrf), **kw)
+
+    def patch(self, path, json=None, csrf=True):
+        return self.client.patch(path, json=json, headers=self._headers(csrf))
+
+    def delete(self, path, csrf=True):
+        return self.client.delete(path, headers=self._headers(csrf))
+
+
+@pytest.fixture
+def web(tmp_path):
+    """A core app over a fresh box with the test catalog and one person per role."""
+    from appliance.box import Box
+    from appliance.config import load
+    from webui.app import create_app
+
+    cfg = tmp_path / "t.toml"
+    cfg.write_text('[paths]\ndata = "d"\n', encoding="utf-8")
+    box = Box(load(cfg, environ={}))
+    ids = {}
+    for role, pin in PINS.items():
+        ids[role] = box.master.staff.add(f"{role} 张", role, pin).id
+    shop = Shop.__new__(Shop)  # reuse the catalog set-up against this box's stores
+    shop.master, shop.ledger = box.master, box.ledger
+    cat = box.master.catalog.save_category(Category(id="", name="绿茶"))
+    tea = box.master.catalog.save_product(Product(
+        id="", sku="TEA-1", name="西湖龙井", category_id=cat.id, unit="盒", price=6800,
+        cost=4000, barcodes=["6901234567892"]))
+    cup = box.master.catalog.save_product(Product(
+        id="", sku="CUP-1", name="汝窑茶杯", category_id=cat.id, unit="只", price=3500,
+        cost=1500, barcodes=[], variants=[
+            Variant(id="", spec={"颜色": "天青"}, sku="CUP-1-B", barcodes=["2000000000015"]),
+            Variant(id="", spec={"颜色": "月白"}, sku="CUP-1-W", price=3900,
+                    barcodes=["2000000000022"])]))
+    app = create_app(box)
+    app.config.update(TESTING=True)
+
+    class Web:
+        pass
+    w = Web()
+    w.app, w.box, w.staff_ids, w.tea, w.cup = app, box, ids, tea, cup
+    w.client = lambda: Api(app)
+
+    def as_role(role):
+        c = Api(app)
+        assert c.login(role).status_code == 200
+        return c
+    w.as_role = as_role
+    yield w
+    box.close()

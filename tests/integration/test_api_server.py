@@ -1,0 +1,83 @@
+"""core over real HTTP (waitress on a free loopback port): SSE reaches a second screen live."""
+
+import http.client
+import json
+import socket
+import threading
+import time
+
+import pytest
+from waitress.server import create_server
+
+from appliance.box import Box
+from appliance.config import load
+from appliance.master.catalog import Product
+from webui.app import create_app
+
+
+@pytest.fixture
+def server(tmp_path):
+    cfg = tmp_path / "t.toml"
+    cfg.write_text('[paths]\ndata = "d"\n[web]\nthreads = 8\n', encoding="utf-8")
+    box = Box(load(cfg, environ={}), background_checkpoints=True)
+    box.master.staff.add("导购", "assistant", "2001")
+    box.master.staff.add("收银", "cashier", "1001")
+    box.master.catalog.save_product(Product(id="", sku="T", name="大红袍", category_id=None,
+                                            unit="罐", price=19800, cost=9000,
+                                            barcodes=["6901234567892"]))
+    srv = create_server(create_app(box), host="127.0.0.1", port=0, threads=8)
+    t = threading.Thread(target=srv.run, daemon=True)
+    t.start()
+    yield srv.effective_port
+    srv.close()
+    t.join(5)
+    box.close()
+
+
+class Screen:
+    def __init__(self, port, pin):
+        self.port = port
+        r = self.call("POST", "/api/v1/auth/login", {"pin": pin})
+        self.cookie = r[2].split(";")[0]
+        self.csrf = r[1]["csrf_token"]
+
+    def call(self, method, path, body=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        headers = {"Content-Type": "application/json"}
+        if getattr(self, "cookie", None):
+            headers.update({"Cookie": self.cookie, "X-CSRF-Token": self.csrf})
+        conn.request(method, path, json.dumps(body or {}), headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        conn.close()
+        return resp.status, json.loads(data or b"{}"), resp.getheader("Set-Cookie")
+
+
+def test_a_parked_order_reaches_the_counter_live(server):
+    phone, counter = Screen(server, "2001"), Screen(server, "1001")
+    sock = socket.create_connection(("127.0.0.1", server), timeout=10)
+    sock.sendall(f"GET /api/v1/events HTTP/1.1\r\nHost: x\r\nCookie: {counter.cookie}\r\n"
+                 "Accept: text/event-stream\r\n\r\n".encode())
+    received = b""
+    deadline = time.monotonic() + 5
+    while b"retry: 3000" not in received and time.monotonic() < deadline:
+        received += sock.recv(4096)
+    assert b"text/event-stream" in received
+
+    status, order, _ = phone.call("POST", "/api/v1/orders", {})
+    assert status == 201
+    phone.call("POST", f"/api/v1/orders/{order['id']}/lines", {"barcode": "6901234567892"})
+    phone.call("POST", f"/api/v1/orders/{order['id']}/park")
+    # Well inside the 15 s heartbeat: the event was pushed, not picked up on a later tick.
+    deadline = time.monotonic() + 5
+    while b'"status": "parked"' not in received and time.monotonic() < deadline:
+        received += sock.recv(4096)
+    sock.close()
+    assert b"event: order" in received
+    assert f'"id": "{order["id"]}"'.encode() in received
+    assert b'"status": "parked"' in received, received[-500:]
+
+    status, paid, _ = counter.call("POST", f"/api/v1/orders/{order['id']}/recall")
+    status, paid, _ = counter.call("POST", f"/api/v1/orders/{order['id']}/payments",
+                                   {"method": "cash", "amount": "200.00"})
+    assert status == 201 and paid["change"] == "2.00" and paid["completed"]

@@ -1,0 +1,86 @@
+"""Every route has an access rule, and the rules are the role table (ARCHITECTURE section 4).
+
+A new route fails here until it is added to ROUTES with its rule, so nothing is reachable by
+accident; and each rule is checked against real requests from every role.
+"""
+
+import pytest
+
+from appliance.master.staff import ROLES
+from appliance.orders.permissions import PERMISSIONS
+from webui.access import LOGIN, PUBLIC
+
+ROUTES = {
+    ("GET", "/"): PUBLIC,
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/static/<path:filename>"): PUBLIC,
+    ("POST", "/api/v1/auth/login"): PUBLIC,
+    ("POST", "/api/v1/auth/logout"): LOGIN,
+    ("GET", "/api/v1/auth/me"): LOGIN,
+    ("GET", "/api/v1/events"): LOGIN,
+    ("GET", "/api/v1/products"): LOGIN,
+    ("GET", "/api/v1/products/by-barcode/<code>"): LOGIN,
+    ("GET", "/api/v1/categories"): LOGIN,
+    ("POST", "/api/v1/orders"): "order.edit",
+    ("GET", "/api/v1/orders"): "order.edit",
+    ("GET", "/api/v1/orders/<order_id>"): "order.edit",
+    ("GET", "/api/v1/orders/by-number/<number>"): "order.edit",
+    ("PATCH", "/api/v1/orders/<order_id>"): "order.edit",
+    ("POST", "/api/v1/orders/<order_id>/lines"): "order.edit",
+    ("PATCH", "/api/v1/orders/<order_id>/lines/<line_id>"): "order.edit",
+    ("DELETE", "/api/v1/orders/<order_id>/lines/<line_id>"): "order.edit",
+    ("POST", "/api/v1/orders/<order_id>/park"): "order.park",
+    ("POST", "/api/v1/orders/<order_id>/recall"): "order.recall",
+    ("POST", "/api/v1/orders/<order_id>/cancel"): "order.edit",
+    ("POST", "/api/v1/orders/<order_id>/payments"): "payment.take",
+    ("POST", "/api/v1/orders/<order_id>/payments/<payment_id>/void"): "payment.take",
+    ("POST", "/api/v1/orders/<order_id>/refunds"): "refund",
+}
+
+
+def registered(app):
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            view = app.view_functions[rule.endpoint]
+            yield method, rule.rule, getattr(view, "access", None)
+
+
+def test_every_registered_route_is_in_the_role_table(web):
+    seen = {}
+    for method, path, rule in registered(web.app):
+        assert rule is not None, f"{method} {path} has no access rule"
+        assert (method, path) in ROUTES, f"{method} {path} is not in the role table"
+        assert ROUTES[(method, path)] == rule, f"{method} {path}: {rule}"
+        seen[(method, path)] = rule
+    assert set(seen) == set(ROUTES), "the table lists routes that no longer exist"
+
+
+def fill(path):
+    return (path.replace("<path:filename>", "tillbox.css").replace("<code>", "1")
+            .replace("<order_id>", "no-such-order").replace("<line_id>", "l")
+            .replace("<payment_id>", "p").replace("<number>", "20260101-0001"))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_gets_exactly_what_the_table_gives_it(web, role):
+    from appliance.master.staff import role_at_least
+    api = web.as_role(role)
+    for (method, path), rule in ROUTES.items():
+        if path in ("/api/v1/auth/logout", "/api/v1/events", "/api/v1/auth/login"):
+            continue  # these end the session, stream forever, or are the sign-in itself
+        r = api.client.open(fill(path), method=method, json={},
+                            headers={"X-CSRF-Token": api.csrf})
+        allowed = rule in (PUBLIC, LOGIN) or role_at_least(role, PERMISSIONS[rule])
+        if allowed:
+            assert r.status_code != 403, f"{role} refused {method} {path}: {r.get_data()}"
+        else:
+            assert r.status_code == 403, f"{role} allowed {method} {path}"
+
+
+def test_signed_out_callers_get_401_on_everything_but_public_routes(web):
+    api = web.client()
+    for (method, path), rule in ROUTES.items():
+        if rule == PUBLIC:
+            continue
+        r = api.client.open(fill(path), method=method, json={})
+        assert r.status_code == 401, f"{method} {path} answered {r.status_code} signed out"
