@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, redirect, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from appliance.errors import TillboxError
+from appliance.errors import TillboxError, Unauthorized
 
 from . import access, i18n
 from .api import api_error_for_unrouted
@@ -43,6 +43,8 @@ def create_app(box) -> Flask:
     def tillbox_error(exc: TillboxError):
         if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
             return jsonify(exc.to_json()), exc.status
+        if isinstance(exc, Unauthorized):  # a page: go and sign in, then come back
+            return redirect(url_for("pages.login", next=request.path))
         # Plain text: messages quote what people typed and must never become markup.
         return exc.message, exc.status, {"Content-Type": "text/plain; charset=utf-8"}
 

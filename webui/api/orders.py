@@ -16,9 +16,15 @@ from . import approver, body, box, bp, field_amount, field_int, field_str, publi
 
 
 def order_json(order) -> dict:
-    engine = box().orders
-    due = engine.due(order) if order.status in ("open", "parked") and order.lines else None
-    return order.to_json(due=due)
+    """The order as screens see it; a live order carries its current pricing too."""
+    if order.status not in ("open", "parked") or not order.lines or order.frozen:
+        return order.to_json()
+    quote = box().orders.quote(order)
+    body = order.to_json(due=quote.total)
+    body.update(discount=format_amount(quote.discount), rounding=format_amount(quote.rounding),
+                adjustments=[{**a.to_json(), "amount": format_amount(a.amount)}
+                             for a in quote.adjustments])
+    return body
 
 
 def _changed(order, status: int = 200):

@@ -1,0 +1,156 @@
+"""Phones and the counter in a real browser (Debian's Chromium driven by Playwright, 390x844):
+an assistant builds an order and parks it; the cashier's screen shows it arrive without a
+reload, settles it with WeChat Pay plus cash and sees the change. In zh-CN and in English.
+
+Screenshots of each step go to $TILLBOX_SCREENSHOTS (docs/screenshots when refreshing the
+ones the README links to), else to the test's temporary directory.
+"""
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason="Debian's chromium is not installed (make sysdeps)")
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def core(tmp_path_factory):
+    from waitress.server import create_server
+
+    from appliance import demo
+    from appliance.box import Box
+    from appliance.config import load
+    from webui.app import create_app
+
+    d = tmp_path_factory.mktemp("core")
+    cfg = d / "t.toml"
+    cfg.write_text('[paths]\ndata = "d"\n[web]\nthreads = 12\n', encoding="utf-8")
+    box = Box(load(cfg, environ={}), background_checkpoints=True)
+    demo.load(box)
+    srv = create_server(create_app(box), host="127.0.0.1", port=0, threads=12)
+    t = threading.Thread(target=srv.run, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{srv.effective_port}", box
+    srv.close()
+    t.join(5)
+    box.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def shots(tmp_path):
+    target = Path(os.environ.get("TILLBOX_SCREENSHOTS") or tmp_path / "shots")
+    target.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def sign_in(page, base, pin, lang):
+    page.goto(f"{base}/login?lang={lang}")
+    for digit in pin:
+        page.click(f"#pinpad button[data-d='{digit}']")
+    page.click("#pinpad button[data-d='ok']")
+
+
+TEXT = {
+    "zh": {"parked": "已挂单到收银台", "wait": "等待结账", "completed": "交易完成",
+           "pay": "收款", "wechat": "微信支付", "search": "龙井"},
+    "en": {"parked": "Parked for the counter", "wait": "Waiting at the counter",
+           "completed": "Sale completed", "pay": "Take payment", "wechat": "WeChat Pay",
+           "search": "Longjing"},
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_phone_order_to_counter_settlement(core, browser, shots, lang):
+    base, box = core
+    txt = TEXT[lang]
+    phone = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True,
+                                has_touch=True, locale="zh-CN" if lang == "zh" else "en-GB")
+    counter = browser.new_context(viewport={"width": 1280, "height": 800},
+                                  locale="zh-CN" if lang == "zh" else "en-GB")
+    p, c = phone.new_page(), counter.new_page()
+    errors = []
+    for page in (p, c):
+        page.on("pageerror", lambda e: errors.append(str(e)))
+
+    # The cashier's screen is open first and must see the order arrive by itself.
+    sign_in(c, base, "1001", lang)
+    c.wait_for_url("**/counter")
+    c.wait_for_selector("#parked")
+
+    sign_in(p, base, "2001", lang)
+    p.wait_for_url("**/phone")
+    p.wait_for_selector(".product")
+    p.screenshot(path=str(shots / f"{lang}-1-phone-products.png"))
+
+    # Search, pick a spec of a tea sold by weight.
+    p.fill("#q", txt["search"])
+    p.wait_for_selector(f".product:has-text('{'龙井' if lang == 'zh' else 'Longjing'}')")
+    p.click(".product >> nth=0")
+    p.wait_for_selector("#variant-dialog[open]")
+    p.screenshot(path=str(shots / f"{lang}-2-phone-variant.png"))
+    p.click("#variants .variant >> nth=1")
+    p.wait_for_function("document.querySelector('#cart-count').textContent.includes('1')")
+
+    # A barcode typed (or from a Bluetooth scanner) and Enter.
+    barcode = box.master.catalog.search("凤梨酥")[0]
+    code = (barcode.barcodes or barcode.variants[0].barcodes)[0]
+    p.fill("#q", code)
+    p.press("#q", "Enter")
+    p.wait_for_function("document.querySelector('#cart-count').textContent.includes('2')")
+    p.click("#cart-toggle")
+    p.click("details.customer summary")
+    p.fill("#c-name", "周女士")
+    p.fill("#c-phone", "13800138000")
+    p.screenshot(path=str(shots / f"{lang}-3-phone-cart.png"))
+    p.click("#park")
+    p.wait_for_selector("#parked-dialog[open]")
+    number = p.inner_text("#parked-number")
+    assert number and txt["parked"] in p.inner_text("#parked-dialog")
+    p.screenshot(path=str(shots / f"{lang}-4-phone-parked.png"))
+
+    # The counter: it arrived live.
+    c.wait_for_selector(f"#parked .order:has-text('{number}')", timeout=5000)
+    assert txt["wait"] in c.inner_text(".queue")
+    c.screenshot(path=str(shots / f"{lang}-5-counter-arrived.png"))
+    c.click(f"#parked .order:has-text('{number}')")
+    c.wait_for_selector("#detail:not([hidden])")
+    due = c.inner_text("#d-due")
+    assert due.startswith("￥")
+
+    # Part by WeChat Pay (with its transaction number), the rest in cash with change.
+    c.click(f"#methods .method:has-text('{txt['wechat']}')")
+    c.fill("#amount", "50.00")
+    c.fill("#reference", "4200001234")
+    c.click("#pay")
+    c.wait_for_function("document.querySelector('#d-paid').textContent.includes('50.00')")
+    c.fill("#amount", "500")
+    c.click("#pay")
+    c.wait_for_selector("#change:not([hidden])")
+    change = c.inner_text("#change-amount")
+    order = box.orders.find_by_number(number)
+    assert order.status == "paid"
+    assert change == "￥" + f"{order.change_given // 100}.{order.change_given % 100:02d}"
+    assert [pm.method for pm in order.payments] == ["wechat", "cash"]
+    assert (order.customer_name, order.customer_phone) == ("周女士", "13800138000")
+    c.screenshot(path=str(shots / f"{lang}-6-counter-change.png"))
+    assert errors == []
+    phone.close()
+    counter.close()

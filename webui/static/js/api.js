@@ -1,0 +1,104 @@
+/* Tillbox: the small shared layer every page uses. No framework, no build step.
+ * - api(): JSON calls to /api/v1 with the CSRF token; 401 sends the person to sign in.
+ * - t(): translated strings, rendered by the server into window.TB.strings.
+ * - h(): builds DOM nodes; text is always set as text, never parsed as HTML.
+ * - follow(): Server-Sent Events with reconnect and an offline banner. */
+"use strict";
+(function () {
+  const TB = window.TB;
+  TB.csrf = null;
+
+  TB.t = function (key, params) {
+    let s = TB.strings[key] || key;
+    for (const [k, v] of Object.entries(params || {})) s = s.replace("{" + k + "}", v);
+    return s;
+  };
+
+  TB.h = function (tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else if (k === "class") node.className = v;
+      else if (v === true) node.setAttribute(k, "");
+      else if (v !== false && v != null) node.setAttribute(k, v);
+    }
+    for (const c of children.flat()) {
+      if (c == null) continue;
+      node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return node;
+  };
+
+  TB.money = (s) => "￥" + (s == null ? "0.00" : s);
+
+  TB.banner = function (text) {
+    const b = document.getElementById("banner");
+    if (!b) return;
+    b.textContent = text || "";
+    b.hidden = !text;
+  };
+
+  TB.api = async function (method, path, body) {
+    const headers = {"Accept": "application/json"};
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (method !== "GET" && TB.csrf) headers["X-CSRF-Token"] = TB.csrf;
+    let resp;
+    try {
+      resp = await fetch("/api/v1" + path, {method, headers, credentials: "same-origin",
+        body: body === undefined ? undefined : JSON.stringify(body)});
+    } catch (e) {
+      TB.banner(TB.t("offline"));
+      throw e;
+    }
+    TB.banner("");
+    const data = resp.status === 204 ? {} : await resp.json().catch(() => ({}));
+    if (resp.status === 401 && !path.startsWith("/auth/login")) {
+      location.href = "/login?next=" + encodeURIComponent(location.pathname);
+      throw new Error(data.error || "signed out");
+    }
+    if (!resp.ok) {
+      const err = new Error(data.error || TB.t("error"));
+      err.status = resp.status;
+      err.field = data.field;
+      throw err;
+    }
+    return data;
+  };
+
+  TB.whoami = async function () {
+    const me = await TB.api("GET", "/auth/me");
+    TB.csrf = me.csrf_token;
+    TB.me = me.staff;
+    TB.terminal = me.terminal;
+    const who = document.getElementById("who");
+    if (who) {
+      who.replaceChildren(TB.t("signed_in_as", {name: me.staff.name}), " ",
+        TB.h("button", {type: "button", class: "link", onclick: TB.logout}, TB.t("logout")));
+    }
+    return me;
+  };
+
+  TB.logout = async function () {
+    try { await TB.api("POST", "/auth/logout"); } finally { location.href = "/login"; }
+  };
+
+  TB.follow = function (onEvent) {
+    let source;
+    const open = () => {
+      source = new EventSource("/api/v1/events");
+      source.addEventListener("order", (e) => onEvent("order", JSON.parse(e.data)));
+      source.onopen = () => TB.banner("");
+      source.onerror = () => {
+        TB.banner(TB.t("offline"));
+        if (source.readyState === EventSource.CLOSED) setTimeout(open, 3000);
+      };
+    };
+    open();
+  };
+
+  TB.toast = function (text, kind) {
+    const n = TB.h("div", {class: "toast " + (kind || ""), role: "status"}, text);
+    document.body.append(n);
+    setTimeout(() => n.remove(), kind === "error" ? 5000 : 1800);
+  };
+})();

@@ -1,0 +1,179 @@
+/* The counter: orders arrive live; recall, edit, take split tenders, show the change large. */
+"use strict";
+(function () {
+  const TB = window.TB;
+  const {api, h, t, money} = TB;
+  const $ = (id) => document.getElementById(id);
+  const METHODS = ["cash", "wechat", "alipay", "card", "transfer", "cheque"];
+  let current = null;   // the order on screen
+  let method = "cash";
+  let paying = false;
+
+  // Tell a customer display in another tab of this browser which order to show.
+  const showOnDisplay = (o, change) => localStorage.setItem("tillbox.display",
+    JSON.stringify({id: o ? o.id : null, change: change || null, at: Date.now()}));
+
+  function orderItem(o) {
+    return h("li", {class: "order" + (current && current.id === o.id ? " on" : ""),
+      onclick: () => select(o.id)},
+      h("b", {}, o.number), h("span", {class: "price"}, money(o.total ?? o.due ?? o.subtotal)),
+      h("span", {class: "who"}, o.customer.name || o.terminal),
+      h("span", {class: "status " + o.status}, t("status_" + o.status)));
+  }
+
+  async function loadLists() {
+    const [parked, open, today] = await Promise.all([
+      api("GET", "/orders?status=parked"), api("GET", "/orders?status=open"),
+      api("GET", "/orders?status=paid")]);
+    const fill = (id, list) => $(id).replaceChildren(...(list.length ? list.map(orderItem)
+      : [h("li", {class: "empty"}, t("no_orders"))]));
+    fill("parked", parked.orders);
+    fill("open", open.orders);
+    fill("today", today.orders.slice(0, 30));
+  }
+
+  async function select(id) {
+    let o = await api("GET", "/orders/" + id);
+    if (o.status === "parked") o = await api("POST", `/orders/${id}/recall`);
+    current = o;
+    $("change").hidden = true;
+    render();
+    showOnDisplay(o);
+    loadLists();
+  }
+
+  function render() {
+    const o = current;
+    $("detail").hidden = !o;
+    if (!o) return;
+    $("d-number").textContent = o.number;
+    $("d-status").textContent = t("status_" + o.status);
+    $("d-customer").textContent = [o.customer.name, o.customer.phone, o.note]
+      .filter(Boolean).join(" · ");
+    const editable = o.status === "open" && o.paid === "0.00";
+    $("d-lines").replaceChildren(...o.lines.map((l) => h("li", {class: "line"},
+      h("span", {class: "name"}, l.name, l.spec ? h("small", {}, l.spec) : null),
+      h("span", {class: "qty"},
+        editable ? h("button", {type: "button", onclick: () => setQty(l, l.qty - 1)}, "−") : null,
+        h("b", {}, l.qty),
+        editable ? h("button", {type: "button", onclick: () => setQty(l, l.qty + 1)}, "+") : null),
+      h("span", {class: "price"}, money(l.net ?? l.amount)))));
+    $("d-subtotal").textContent = money(o.subtotal);
+    // Explanation lines (discounts, round-off) come priced from the server, as strings.
+    $("d-adjust").textContent = (o.adjustments || []).map((a) =>
+      `${a.label === "round_off" ? t("round_off") : a.label} ${a.amount}`).join(" · ") || "—";
+    $("d-paid").textContent = money(o.paid);
+    $("d-due").textContent = money(o.due);
+    $("d-barcode").disabled = !editable;
+    $("pay-box").hidden = o.status !== "open";
+    $("amount").value = o.due || "";
+    $("d-payments").replaceChildren(...o.payments.filter((p) => !p.voided).map((p) =>
+      h("li", {}, t("method_" + p.method), " ", money(p.amount), p.reference ?
+        ` (${p.reference})` : "")));
+    $("receipt").hidden = o.status !== "paid";
+    if (o.status === "paid") renderReceipt(o);
+  }
+
+  function renderReceipt(o) {
+    $("receipt").replaceChildren(
+      h("h3", {}, t("receipt"), " #", String(o.receipt_no)),
+      h("p", {}, o.number, " · ", o.completed_at),
+      h("ul", {}, o.lines.map((l) => h("li", {}, `${l.name} ${l.spec} × ${l.qty}`, " ",
+        money(l.net)))),
+      h("p", {}, t("total"), " ", money(o.total), " · ", t("paid"), " ", money(o.paid)),
+      h("p", {}, o.payments.filter((p) => !p.voided).map((p) =>
+        `${t("method_" + p.method)} ${money(p.tendered)}`).join(" · ")),
+      h("p", {}, t("change_due"), " ", money(o.change)));
+  }
+
+  async function setQty(l, q) {
+    try {
+      current = q > 0 ? await api("PATCH", `/orders/${current.id}/lines/${l.id}`, {qty: q})
+                      : await api("DELETE", `/orders/${current.id}/lines/${l.id}`);
+      render();
+    } catch (e) { TB.toast(e.message, "error"); }
+  }
+
+  function renderMethods() {
+    $("methods").replaceChildren(...METHODS.map((m) => h("button", {type: "button",
+      class: "method" + (m === method ? " on" : ""), onclick: () => {
+        method = m;
+        renderMethods();
+        $("reference").hidden = m === "cash";
+        $("reference").value = "";
+      }}, t("method_" + m))));
+  }
+
+  async function pay() {
+    if (!current || paying) return;
+    if (method !== "cash" && !$("reference").value.trim()) {
+      TB.toast(t("reference_needed"), "error");
+      $("reference").focus();
+      return;
+    }
+    paying = true;
+    try {
+      const r = await api("POST", `/orders/${current.id}/payments`, {
+        method, amount: $("amount").value.trim(), reference: $("reference").value.trim(),
+        idempotency_key: crypto.randomUUID ? crypto.randomUUID() : String(Date.now())});
+      current = r.order;
+      render();
+      if (r.completed) {
+        $("change-amount").textContent = money(r.order.change);
+        $("change").hidden = false;
+        showOnDisplay(r.order, r.order.change);
+        TB.toast(t("completed"));
+      }
+      method = "cash";
+      renderMethods();
+      $("reference").hidden = true;
+    } catch (e) {
+      TB.toast(e.message, "error");
+    } finally {
+      paying = false;
+      loadLists();
+    }
+  }
+
+  $("pay").addEventListener("click", pay);
+  $("amount").addEventListener("keydown", (e) => { if (e.key === "Enter") pay(); });
+  $("next").addEventListener("click", () => {
+    current = null;
+    render();
+    showOnDisplay(null);
+  });
+  $("d-barcode").addEventListener("keydown", async (e) => {
+    if (e.key !== "Enter" || !current) return;
+    const code = $("d-barcode").value.trim();
+    $("d-barcode").value = "";
+    try {
+      current = await api("POST", `/orders/${current.id}/lines`, {barcode: code});
+      render();
+      showOnDisplay(current);
+    } catch (err) { TB.toast(err.message, "error"); }
+  });
+  // The order QR on a phone holds the order number; a scanner types it and Enter.
+  $("find").addEventListener("keydown", async (e) => {
+    if (e.key !== "Enter") return;
+    const v = $("find").value.trim();
+    $("find").value = "";
+    try {
+      const o = await api("GET", "/orders/by-number/" + encodeURIComponent(v));
+      select(o.id);
+    } catch (err) { TB.toast(err.message, "error"); }
+  });
+
+  TB.follow(async (kind, e) => {
+    loadLists();
+    if (current && e.id === current.id && e.version !== current.version) {
+      current = await api("GET", "/orders/" + current.id);
+      render();
+    }
+  });
+
+  (async function start() {
+    await TB.whoami();
+    renderMethods();
+    await loadLists();
+  })().catch((e) => TB.toast(e.message, "error"));
+})();

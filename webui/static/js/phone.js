@@ -1,0 +1,246 @@
+/* Phone order entry (手机开单): search or scan, pick a spec, build the cart, park it. */
+"use strict";
+(function () {
+  const TB = window.TB;
+  const {api, h, t, money} = TB;
+  const $ = (id) => document.getElementById(id);
+  const KEY = "tillbox.phone.order";
+  let order = null;          // the order being built on this phone
+  let category = null;
+  let searchTimer = null;
+  let filledFor = undefined;  // the order whose customer fields are on screen
+
+  // -- the current order ---------------------------------------------------------------
+  async function ensureOrder() {
+    if (order && order.status === "open") return order;
+    order = await api("POST", "/orders", {});
+    localStorage.setItem(KEY, order.id);
+    return order;
+  }
+
+  async function loadOrder() {
+    const id = localStorage.getItem(KEY);
+    if (!id) return;
+    try {
+      const o = await api("GET", "/orders/" + id);
+      order = o.status === "open" ? o : null;
+    } catch (e) { order = null; }
+    if (!order) localStorage.removeItem(KEY);
+  }
+
+  async function addItem(body) {
+    try {
+      await ensureOrder();
+      order = await api("POST", `/orders/${order.id}/lines`, body);
+      TB.toast(t("added"));
+      renderCart();
+    } catch (e) {
+      if (e.field === "variant_id" && body.product_id) return;  // picker handles it
+      TB.toast(e.message, "error");
+    }
+  }
+
+  // -- products ----------------------------------------------------------------------------
+  function productItem(p, withStock) {
+    const stock = p.stock_tracked && p.stock != null ? `${t("stock")} ${p.stock}` : "";
+    return h("li", {class: "product", onclick: () => pick(p)},
+      h("span", {class: "name"}, TB.locale.startsWith("en") && p.name_en ? p.name_en : p.name),
+      h("span", {class: "meta"}, p.variants.length ? p.variants.length + " × " + t("choose_spec")
+        : stock),
+      h("span", {class: "price"}, money(p.price)),
+      withStock && p.variants.length ? h("ul", {class: "variant-stock"},
+        p.variants.map((v) => h("li", {}, Object.values(v.spec).join(" "), " · ",
+          `${t("stock")} ${v.stock ?? "-"}`))) : null);
+  }
+
+  async function search(q, target, withStock) {
+    const params = new URLSearchParams({limit: "60"});
+    if (q) params.set("q", q);
+    if (category && !withStock) params.set("category", category);
+    const r = await api("GET", "/products?" + params);
+    $(target).replaceChildren(...r.products.map((p) => productItem(p, withStock)));
+  }
+
+  function pick(p) {
+    if (!p.variants.length) return addItem({product_id: p.id, qty: 1});
+    $("variant-title").textContent = TB.locale.startsWith("en") && p.name_en ? p.name_en : p.name;
+    $("variant-qty").value = 1;
+    $("variants").replaceChildren(...p.variants.map((v) => h("button", {
+      type: "button", class: "variant",
+      onclick: () => {
+        $("variant-dialog").close();
+        addItem({product_id: p.id, variant_id: v.id,
+                 qty: parseInt($("variant-qty").value, 10) || 1});
+      }}, Object.values(v.spec).join(" "), h("small", {}, money(v.price)),
+      v.stock != null ? h("small", {}, `${t("stock")} ${v.stock}`) : null)));
+    $("variant-dialog").showModal();
+  }
+
+  async function loadCategories() {
+    const r = await api("GET", "/categories");
+    const chip = (id, name) => h("button", {type: "button", class: "chip" +
+      (category === id ? " on" : ""), onclick: () => { category = id; loadCategories();
+        search($("q").value.trim(), "products"); }}, name);
+    $("categories").replaceChildren(chip(null, t("all")),
+      ...r.categories.map((c) => chip(c.id, TB.locale.startsWith("en") && c.name_en ?
+        c.name_en : c.name)));
+  }
+
+  // A scanner wedge or a typed code ends with Enter: treat an all-digit entry as a barcode.
+  $("q").addEventListener("keydown", (e) => {
+    if (e.key !== "Enter") return;
+    const v = $("q").value.trim();
+    if (/^[0-9]{6,14}$/.test(v)) { addItem({barcode: v}); $("q").value = ""; }
+  });
+  $("q").addEventListener("input", () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => search($("q").value.trim(), "products"), 250);
+  });
+
+  // -- camera scanning -------------------------------------------------------------------
+  $("scan").addEventListener("click", async () => {
+    if (!window.isSecureContext || !("BarcodeDetector" in window)) {
+      TB.toast(t("scan_unavailable"), "error");
+      $("q").focus();
+      return;
+    }
+    const video = $("camera");
+    const detector = new window.BarcodeDetector({formats: ["ean_13", "ean_8", "code_128"]});
+    const stream = await navigator.mediaDevices.getUserMedia({video: {facingMode: "environment"}});
+    video.srcObject = stream;
+    video.hidden = false;
+    await video.play();
+    const stop = () => { stream.getTracks().forEach((tr) => tr.stop()); video.hidden = true; };
+    const tick = async () => {
+      if (video.hidden) return;
+      const codes = await detector.detect(video).catch(() => []);
+      if (codes.length) { stop(); addItem({barcode: codes[0].rawValue}); return; }
+      requestAnimationFrame(tick);
+    };
+    video.onclick = stop;
+    tick();
+  });
+
+  // -- the cart ----------------------------------------------------------------------------
+  function renderCart() {
+    const lines = order ? order.lines : [];
+    $("cart-number").textContent = order ? order.number : t("new_order");
+    $("cart-count").textContent = lines.length ? `× ${lines.reduce((n, l) => n + l.qty, 0)}` : "";
+    $("cart-total").textContent = money(order ? (order.due ?? order.subtotal) : "0.00");
+    $("lines").replaceChildren(...(lines.length ? lines.map(lineItem) :
+      [h("li", {class: "empty"}, t("cart_empty"))]));
+    $("park").disabled = !lines.length;
+    $("cancel-order").hidden = !order;
+    // Fill the customer fields only when another order comes on screen, never while
+    // someone is typing into them (a save of one field re-renders the cart).
+    const id = order ? order.id : null;
+    if (id !== filledFor) {
+      filledFor = id;
+      $("c-name").value = order ? order.customer.name : "";
+      $("c-phone").value = order ? order.customer.phone : "";
+      $("c-note").value = order ? order.note : "";
+    }
+  }
+
+  function lineItem(l) {
+    const setQty = (q) => async () => {
+      try {
+        order = q > 0 ? await api("PATCH", `/orders/${order.id}/lines/${l.id}`, {qty: q})
+                      : await api("DELETE", `/orders/${order.id}/lines/${l.id}`);
+        renderCart();
+      } catch (e) { TB.toast(e.message, "error"); }
+    };
+    return h("li", {class: "line"},
+      h("span", {class: "name"}, l.name, l.spec ? h("small", {}, l.spec) : null),
+      h("span", {class: "qty"},
+        h("button", {type: "button", "aria-label": "-", onclick: setQty(l.qty - 1)}, "−"),
+        h("b", {}, l.qty),
+        h("button", {type: "button", "aria-label": "+", onclick: setQty(l.qty + 1)}, "+")),
+      h("span", {class: "price"}, money(l.amount)));
+  }
+
+  $("cart-toggle").addEventListener("click", () => { $("cart-body").hidden = !$("cart-body").hidden; });
+
+  async function saveCustomer() {
+    if (!order) return;
+    try {
+      order = await api("PATCH", "/orders/" + order.id, {customer_name: $("c-name").value,
+        customer_phone: $("c-phone").value, note: $("c-note").value});
+    } catch (e) { TB.toast(e.message, "error"); }
+  }
+  ["c-name", "c-phone", "c-note"].forEach((id) => $(id).addEventListener("change", saveCustomer));
+
+  $("park").addEventListener("click", async () => {
+    try {
+      await saveCustomer();
+      order = await api("POST", `/orders/${order.id}/park`, {});
+      $("parked-number").textContent = order.number;
+      $("parked-dialog").showModal();
+      localStorage.removeItem(KEY);
+    } catch (e) { TB.toast(e.message, "error"); }
+  });
+  $("parked-close").addEventListener("click", () => {
+    $("parked-dialog").close();
+    order = null;
+    renderCart();
+  });
+  $("cancel-order").addEventListener("click", async () => {
+    const reason = prompt(t("cancel_reason"));
+    if (!reason) return;
+    try {
+      await api("POST", `/orders/${order.id}/cancel`, {reason});
+      order = null;
+      localStorage.removeItem(KEY);
+      renderCart();
+    } catch (e) { TB.toast(e.message, "error"); }
+  });
+  $("variant-close").addEventListener("click", () => $("variant-dialog").close());
+
+  // -- my orders and stock tabs ------------------------------------------------------------
+  async function loadMine() {
+    const r = await api("GET", "/orders");
+    const mine = r.orders.filter((o) => o.opened_by === TB.me.id &&
+      (o.status === "open" || o.status === "parked"));
+    $("mine").replaceChildren(...(mine.length ? mine.map((o) => h("li", {class: "order",
+      onclick: async () => {
+        order = o.status === "parked" ? await api("POST", `/orders/${o.id}/recall`) : o;
+        localStorage.setItem(KEY, order.id);
+        showTab("entry");
+        renderCart();
+      }}, h("b", {}, o.number), h("span", {class: "price"}, money(o.due ?? o.subtotal)),
+      h("span", {class: "who"}, o.customer.name || ""),
+      h("span", {class: "status"}, t("status_" + o.status)))) :
+      [h("li", {class: "empty"}, t("no_orders"))]));
+  }
+
+  function showTab(name) {
+    for (const b of document.querySelectorAll(".tabs button")) {
+      b.classList.toggle("on", b.dataset.tab === name);
+    }
+    for (const s of ["entry", "mine", "stock"]) $("tab-" + s).hidden = s !== name;
+    if (name === "mine") loadMine();
+    if (name === "stock") search($("stock-q").value.trim(), "stock-list", true);
+  }
+  document.querySelectorAll(".tabs button").forEach((b) =>
+    b.addEventListener("click", () => showTab(b.dataset.tab)));
+  $("stock-q").addEventListener("input", () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => search($("stock-q").value.trim(), "stock-list", true), 250);
+  });
+
+  // Another screen changed our order (the counter recalled or settled it): follow it.
+  TB.follow(async (kind, e) => {
+    if (order && e.id === order.id && e.version !== order.version) {
+      const o = await api("GET", "/orders/" + order.id);
+      order = o.status === "open" ? o : null;
+      if (!order) localStorage.removeItem(KEY);
+      renderCart();
+    }
+  });
+
+  (async function start() {
+    await TB.whoami();
+    await Promise.all([loadOrder(), loadCategories(), search("", "products")]);
+    renderCart();
+  })().catch((e) => TB.toast(e.message, "error"));
+})();
