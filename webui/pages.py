@@ -37,6 +37,7 @@ def script_strings() -> dict:
         "status_parked": _("Parked"), "status_cancelled": _("Cancelled"),
         "total": _("Total"), "wrong_pin": _("Wrong PIN"), "receipt": _("Receipt"),
         "completed": _("Sale completed"), "all": _("All"), "round_off": _("Round-off"),
+        "new_product": _("New product"), "saved": _("Saved"),
         "signed_in_as": _("Signed in as %(name)s", name="{name}"),
     }
 

@@ -44,6 +44,7 @@ MAX_UNIT = 16
 MAX_SKU = 64
 MAX_SPEC_TEXT = 40
 MAX_TAX_RATE = 10_000  # basis points: 100%
+MAX_DESCRIPTION = 400
 
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 #: Characters that separate spec parts in catalog CSV files (also in full-width form, which
@@ -110,9 +111,11 @@ class Product:
     name_en: str = ""
     tax_rate: int = 0  # basis points: 1300 = 13%
     variants: list[Variant] = field(default_factory=list)
+    description: str = ""
 
     def to_doc(self) -> dict:
         return {"id": self.id, "sku": self.sku, "name": self.name,
+                "description": self.description,
                 "category_id": self.category_id, "unit": self.unit, "price": self.price,
                 "cost": self.cost, "barcodes": list(self.barcodes),
                 "stock_tracked": self.stock_tracked, "active": self.active,
@@ -127,12 +130,14 @@ class Product:
                    stock_tracked=doc.get("stock_tracked", True),
                    active=doc.get("active", True), name_en=doc.get("name_en", ""),
                    tax_rate=doc.get("tax_rate", 0),
-                   variants=[Variant.from_doc(v) for v in doc.get("variants", ())])
+                   variants=[Variant.from_doc(v) for v in doc.get("variants", ())],
+                   description=doc.get("description", ""))
 
     def copy(self) -> "Product":
         return Product(self.id, self.sku, self.name, self.category_id, self.unit, self.price,
                        self.cost, list(self.barcodes), self.stock_tracked, self.active,
-                       self.name_en, self.tax_rate, [v.copy() for v in self.variants])
+                       self.name_en, self.tax_rate, [v.copy() for v in self.variants],
+                       self.description)
 
     def variant(self, variant_id: str) -> Variant:
         for v in self.variants:
@@ -280,6 +285,7 @@ def normalize_product(product: Product, category_ids: Container[str]) -> Product
     p.sku = _text(p.sku, "sku", MAX_SKU, required=True)
     p.name = _text(p.name, "name", MAX_NAME, required=True)
     p.name_en = _text(p.name_en, "name_en", MAX_NAME, required=False)
+    p.description = text(p.description, "description", MAX_DESCRIPTION, multiline=True)
     p.unit = _text(p.unit, "unit", MAX_UNIT, required=True)
     p.price = _amount(p.price, "price")
     p.cost = _amount(p.cost, "cost")

@@ -19,6 +19,7 @@ PERMISSIONS: dict[str, str] = {
     "refund.over_limit": "manager",
     "price.override": "manager",
     "stock.adjust": "manager",
+    "catalog.edit": "manager",     # add or edit products from a phone or the counter
 }
 
 assert all(role in ROLES for role in PERMISSIONS.values())

@@ -154,3 +154,36 @@ def test_phone_order_to_counter_settlement(core, browser, shots, lang):
     assert errors == []
     phone.close()
     counter.close()
+
+
+def test_a_manager_adds_a_product_with_specs_from_the_phone(core, browser, shots):
+    base, box = core
+    ctx = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True,
+                              has_touch=True, locale="zh-CN")
+    p = ctx.new_page()
+    errors = []
+    p.on("pageerror", lambda e: errors.append(str(e)))
+    sign_in(p, base, "1357", "zh")
+    p.wait_for_url("**/counter")  # managers land on the counter; phones work too
+    p.goto(f"{base}/phone")
+    p.click(".tabs button[data-tab='stock']")
+    p.click("#new-product")
+    p.wait_for_selector("#product-dialog[open]")
+    f = "#product-form"
+    p.fill(f"{f} [name=name]", "桂花乌龙 新品")
+    p.fill(f"{f} [name=price]", "88.00")
+    p.fill(f"{f} [name=unit]", "罐")
+    p.fill(f"{f} [name=specs]", "规格=50g | | 2100000000029 | 6\n规格=100g | 158.00 | | 3")
+    p.screenshot(path=str(shots / "zh-7-phone-new-product.png"))
+    p.click(f"{f} button[type=submit]")
+    p.wait_for_selector("#product-dialog", state="hidden")
+    found = box.master.catalog.lookup_barcode("2100000000029")
+    assert found is not None
+    product, variant = found
+    assert product.name == "桂花乌龙 新品" and variant.spec == {"规格": "50g"}
+    big = next(v for v in product.variants if v.spec == {"规格": "100g"})
+    assert big.price == 15800
+    assert box.orders.stock_level(product.id, variant.id) == 6
+    assert box.orders.stock_level(product.id, big.id) == 3
+    assert errors == []
+    ctx.close()

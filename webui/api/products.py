@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import g, jsonify, request
 
 from appliance.errors import NotFound, ValidationError
 from appliance.money import format_amount
 
 from ..access import LOGIN, access
-from . import box, bp
+from . import body, box, bp, field_amount, field_str
 
 
 def product_json(product, levels: dict) -> dict:
     variants = [{"id": v.id, "spec": v.spec, "sku": v.sku,
+                 "price_override": format_amount(v.price) if v.price is not None else None,
                  "price": format_amount(product.price_of(v)), "barcodes": v.barcodes,
                  "stock": levels.get((product.id, v.id), 0) if product.stock_tracked else None}
                 for v in product.variants if v.active]
     return {"id": product.id, "sku": product.sku, "name": product.name,
-            "name_en": product.name_en, "category_id": product.category_id,
+            "name_en": product.name_en, "description": product.description,
+            "category_id": product.category_id, "cost": format_amount(product.cost),
             "unit": product.unit, "price": format_amount(product.price),
             "stock_tracked": product.stock_tracked, "barcodes": product.barcodes,
             "stock": (levels.get((product.id, ""), 0)
@@ -62,3 +64,138 @@ def by_barcode(code: str):
 def categories():
     return jsonify({"categories": [{"id": c.id, "name": c.name, "name_en": c.name_en}
                                    for c in box().master.catalog.list_categories()]})
+
+
+# -- adding and editing products (managers, from a phone) ---------------------------------
+
+def _variants_from(data, old_product=None) -> list:
+    from appliance.master.catalog import Variant
+    raw = data.get("variants")
+    if raw is None:
+        return [v.copy() for v in old_product.variants] if old_product else []
+    if not isinstance(raw, list) or not all(isinstance(v, dict) for v in raw):
+        raise ValidationError('variants must be a list of {"spec", "price", "barcodes"}',
+                              field="variants")
+    old = {v.id: v for v in (old_product.variants if old_product else [])}
+    out = []
+    for i, v in enumerate(raw):
+        spec = v.get("spec")
+        if not isinstance(spec, dict) or not spec or not all(
+                isinstance(k, str) and isinstance(x, str) for k, x in spec.items()):
+            raise ValidationError(f'variants[{i}].spec must be like {{"颜色": "红"}}',
+                                  field="variants")
+        keep = old.pop(v.get("id"), None) if v.get("id") else None
+        out.append(Variant(
+            id=keep.id if keep else "", spec=spec,
+            sku=field_str(v, "sku", default=keep.sku if keep else "") or "",
+            price=field_amount(v, "price", required=False),
+            cost=field_amount(v, "cost", required=False) if "cost" in v else
+            (keep.cost if keep else None),
+            barcodes=_barcodes(v), active=True))
+    for gone in old.values():  # kept for old orders, no longer sold
+        gone.active = False
+        out.append(gone)
+    return out
+
+
+def _barcodes(data) -> list[str]:
+    codes = data.get("barcodes", [])
+    if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+        raise ValidationError("barcodes must be a list of strings", field="barcodes")
+    return [c.strip() for c in codes if c.strip()]
+
+
+def _check_stock_values(data) -> None:
+    """Refuse a bad count before anything is saved (a product must not half-appear)."""
+    items = [data] + [v for v in data.get("variants") or [] if isinstance(v, dict)]
+    for item in items:
+        if "stock" in item:
+            qty = item["stock"]
+            if isinstance(qty, bool) or not isinstance(qty, int) or not 0 <= qty <= 1_000_000:
+                raise ValidationError("stock must be a count from 0 to 1000000", field="stock")
+
+
+def _stock_targets(data, product) -> list[tuple[str, int]]:
+    """(variant_id, counted quantity) pairs the request sets, matched by spec for variants."""
+    targets = []
+    if product.variants:
+        raw = data.get("variants") or []
+        for v_in in raw:
+            if "stock" not in v_in:
+                continue
+            v = next((v for v in product.variants if v.active and v.spec == v_in["spec"]), None)
+            if v is not None:
+                targets.append((v.id, v_in["stock"]))
+    elif "stock" in data:
+        targets.append(("", data["stock"]))
+    return targets
+
+
+def _set_stock(product, targets, reason: str) -> None:
+    engine = box().orders
+    for variant_id, counted in targets:
+        delta = counted - engine.stock_level(product.id, variant_id)
+        if delta:
+            engine.adjust_stock(g.actor, product.id, delta, reason, variant_id=variant_id,
+                                note="set from the product form")
+
+
+@bp.post("/products")
+@access("catalog.edit")
+def create_product():
+    import uuid
+
+    from appliance.master.catalog import Product
+    data = body()
+    price = field_amount(data, "price")
+    product = Product(
+        id="", sku=field_str(data, "sku") or f"LOCAL-{uuid.uuid4().hex[:8].upper()}",
+        name=field_str(data, "name", required=True), category_id=field_str(data, "category_id"),
+        unit=field_str(data, "unit", default="件"), price=price,
+        cost=field_amount(data, "cost", required=False) or 0, barcodes=_barcodes(data),
+        stock_tracked=_flag(data, "stock_tracked", True),
+        name_en=field_str(data, "name_en", default=""),
+        description=field_str(data, "description", default=""))
+    product.variants = _variants_from(data)
+    _check_stock_values(data)
+    saved = box().master.catalog.save_product(product)
+    _set_stock(saved, _stock_targets(data, saved) if saved.stock_tracked else [], "receiving")
+    levels = box().orders.stock_levels([saved.id])
+    return jsonify(product_json(saved, levels)), 201
+
+
+@bp.patch("/products/<product_id>")
+@access("catalog.edit")
+def edit_product(product_id: str):
+    data = body()
+    catalog = box().master.catalog
+    product = catalog.get_product(product_id)
+    for name in ("name", "name_en", "description", "unit", "sku"):
+        if name in data:
+            setattr(product, name, field_str(data, name, required=name in ("name", "unit",
+                                                                             "sku")))
+    if "category_id" in data:
+        product.category_id = field_str(data, "category_id")
+    if "price" in data:
+        product.price = field_amount(data, "price")
+    if "cost" in data:
+        product.cost = field_amount(data, "cost")
+    if "barcodes" in data:
+        product.barcodes = _barcodes(data)
+    if "stock_tracked" in data:
+        product.stock_tracked = _flag(data, "stock_tracked", True)
+    if "active" in data:
+        product.active = _flag(data, "active", True)
+    product.variants = _variants_from(data, product)
+    _check_stock_values(data)
+    saved = catalog.save_product(product)
+    _set_stock(saved, _stock_targets(data, saved) if saved.stock_tracked else [], "count")
+    levels = box().orders.stock_levels([saved.id])
+    return jsonify(product_json(saved, levels))
+
+
+def _flag(data, name, default):
+    value = data.get(name, default)
+    if not isinstance(value, bool):
+        raise ValidationError(f"{name} must be true or false", field=name)
+    return value

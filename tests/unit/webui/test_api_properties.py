@@ -49,9 +49,9 @@ ALLOWED = {400, 403, 404, 409}
 
 # Weighted so that orders get items, get paid and get refunded often enough; "sell" is a whole
 # sale (phone opens and scans, maybe parks; a counter recalls and pays) between other calls.
-OPS = ("add_barcode",) * 5 + ("open",) * 2 + ("sell",) * 2 + ("add_product",) * 3 + ("change",) * 2 + \
-    ("delete", "customer") + ("park", "recall") * 2 + ("pay",) * 7 + ("void",) * 2 + \
-    ("cancel",) + ("refund",) * 4 + ("refresh", "list")
+OPS = ("add_barcode",) * 5 + ("open",) * 2 + ("sell",) * 2 + ("add_product",) * 3 + \
+    ("change",) * 2 + ("delete", "customer") + ("park", "recall") * 2 + ("pay",) * 7 + \
+    ("void",) * 2 + ("cancel",) + ("refund",) * 4 + ("refresh", "list")
 MONEY_OPS = ("pay", "void", "refund")
 
 
@@ -79,13 +79,15 @@ class Screen:
         headers = {"X-CSRF-Token": self.csrf} if self.csrf else {}
         r = self.client.open(path, method=method, json=body, headers=headers)
         self.trail.append((self.name, method, path, body, r.status_code))
-        where = f"{self.name} {method} {path} {body!r} -> {r.status_code}\n" + \
-            "\n".join(map(repr, self.trail[-25:]))
-        assert r.is_json, f"not JSON: {r.data[:300]!r}\n{where}"
+
+        def where():  # the calls that led here, for the failure message
+            return f"{r.data[:400]!r}\nlast calls:\n" + "\n".join(
+                map(repr, self.trail[-25:]))
+        assert r.is_json, where()
         data = r.get_json()
-        assert 200 <= r.status_code < 300 or r.status_code in ALLOWED, f"{data}\n{where}"
+        assert 200 <= r.status_code < 300 or r.status_code in ALLOWED, where()
         if r.status_code >= 400:
-            assert isinstance(data.get("error"), str) and data["error"], where
+            assert isinstance(data.get("error"), str) and data["error"], where()
         return r.status_code, data
 
     def see(self, order: dict) -> dict:
@@ -137,7 +139,7 @@ def fresh_app(tmp_path_factory, template):
     return box, app
 
 
-def run_screens(app, staff_ids, products, data, steps: int, trail: list) -> dict:
+def run_screens(app, staff_ids, products, data, steps: int, trail: list):
     """Drive the screens; returns them and {payment_id: (order_id, applied)} of live payments."""
     screens = []
     for pin, terminal in SCREENS:
@@ -200,11 +202,9 @@ def run_screens(app, staff_ids, products, data, steps: int, trail: list) -> dict
         phone.see(order)
         if data.draw(st.booleans()):
             status, order = phone.call("POST", f"{url}/park")
-            if status != 200:  # another screen got there first: it is that screen's now
-                return
+            assert status == 200 and order["status"] == "parked", order
             status, order = counter.call("POST", f"{url}/recall")
-            if status != 200:
-                return
+            assert status == 200 and order["status"] == "open", order
         due = fen(counter.see(order)["due"])
         method = data.draw(st.sampled_from(["cash", "cash", "wechat"]))
         extra = data.draw(st.integers(0, 10000)) if method == "cash" else 0
@@ -277,8 +277,8 @@ def run_screens(app, staff_ids, products, data, steps: int, trail: list) -> dict
             req = {"qty": data.draw(st.integers(0, 5))}
             if (v := version(view)) is not None:
                 req["expected_version"] = v
-            status, body = s.call("PATCH", f"{url}/lines/{data.draw(st.sampled_from(line_ids))}",
-                                  req)
+            line = data.draw(st.sampled_from(line_ids))
+            status, body = s.call("PATCH", f"{url}/lines/{line}", req)
         elif op == "delete":
             v = version(view)
             status, body = s.call("DELETE", f"{url}/lines/{data.draw(st.sampled_from(line_ids))}"
@@ -341,6 +341,10 @@ def run_screens(app, staff_ids, products, data, steps: int, trail: list) -> dict
                 chosen = data.draw(st.lists(st.sampled_from(line_ids), min_size=1, max_size=2))
                 req["lines"] = [{"line_id": ln, "qty": data.draw(st.integers(1, 3))}
                                 for ln in chosen]
+            if not data.draw(st.integers(0, 4)):  # say how the money goes back (may not add up)
+                req["tenders"] = [{"method": data.draw(st.sampled_from(["cash", "wechat"])),
+                                   "amount": amount_str(data.draw(st.integers(1, 15000))),
+                                   "reference": "R"}]
             if (pin := approver_pin()) is not None:
                 req["approver_pin"] = pin
             status, body = s.call("POST", f"{url}/refunds", req)

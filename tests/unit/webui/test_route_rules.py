@@ -24,6 +24,8 @@ ROUTES = {
     ("GET", "/api/v1/events"): LOGIN,
     ("GET", "/api/v1/products"): LOGIN,
     ("GET", "/api/v1/products/by-barcode/<code>"): LOGIN,
+    ("POST", "/api/v1/products"): "catalog.edit",
+    ("PATCH", "/api/v1/products/<product_id>"): "catalog.edit",
     ("GET", "/api/v1/categories"): LOGIN,
     ("POST", "/api/v1/orders"): "order.edit",
     ("GET", "/api/v1/orders"): "order.edit",
@@ -62,7 +64,7 @@ def test_every_registered_route_is_in_the_role_table(web):
 def fill(path):
     return (path.replace("<path:filename>", "tillbox.css").replace("<code>", "1")
             .replace("<order_id>", "no-such-order").replace("<line_id>", "l")
-            .replace("<payment_id>", "p").replace("<number>", "20260101-0001"))
+            .replace("<payment_id>", "p").replace("<product_id>", "no-such-product").replace("<number>", "20260101-0001"))
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -41,9 +41,12 @@
   }
 
   // -- products ----------------------------------------------------------------------------
+  const canEdit = () => TB.me && (TB.me.role === "manager" || TB.me.role === "owner");
+
   function productItem(p, withStock) {
     const stock = p.stock_tracked && p.stock != null ? `${t("stock")} ${p.stock}` : "";
-    return h("li", {class: "product", onclick: () => pick(p)},
+    return h("li", {class: "product", onclick: () => (withStock && canEdit() ?
+        editProduct(p) : pick(p))},
       h("span", {class: "name"}, TB.locale.startsWith("en") && p.name_en ? p.name_en : p.name),
       h("span", {class: "meta"}, p.variants.length ? p.variants.length + " × " + t("choose_spec")
         : stock),
@@ -196,6 +199,74 @@
   });
   $("variant-close").addEventListener("click", () => $("variant-dialog").close());
 
+  // -- adding and editing products (managers) ---------------------------------------------
+  let editing = null;
+  async function editProduct(p) {
+    editing = p;
+    const f = $("product-form");
+    const cats = (await api("GET", "/categories")).categories;
+    $("product-category").replaceChildren(h("option", {value: ""}, "—"),
+      ...cats.map((c) => h("option", {value: c.id}, c.name)));
+    $("product-title").textContent = p ? p.name : t("new_product");
+    $("product-error").textContent = "";
+    f.reset();
+    if (p) {
+      for (const k of ["name", "name_en", "description", "unit", "price", "cost"]) {
+        f.elements[k].value = p[k] ?? "";
+      }
+      f.elements.category_id.value = p.category_id || "";
+      f.elements.barcodes.value = p.barcodes.join(", ");
+      f.elements.stock.value = p.stock ?? "";
+      f.elements.specs.value = p.variants.map((v) => [Object.entries(v.spec).map(
+        ([k, x]) => `${k}=${x}`).join(";"), v.price_override || "", v.barcodes.join(","),
+        v.stock ?? ""].join(" | ")).join("\n");
+    }
+    $("product-dialog").showModal();
+  }
+
+  function productBody(f) {
+    const codes = (s) => s.split(/[,，\s]+/).filter(Boolean);
+    const body = {name: f.elements.name.value, name_en: f.elements.name_en.value,
+      description: f.elements.description.value, unit: f.elements.unit.value,
+      price: f.elements.price.value.trim(), category_id: f.elements.category_id.value || null,
+      barcodes: codes(f.elements.barcodes.value)};
+    if (f.elements.cost.value.trim()) body.cost = f.elements.cost.value.trim();
+    const lines = f.elements.specs.value.split("\n").map((l) => l.trim()).filter(Boolean);
+    if (lines.length) {
+      body.variants = lines.map((line) => {
+        const [spec, price, barcodes, stock] = line.split("|").map((x) => (x || "").trim());
+        const v = {spec: Object.fromEntries(spec.split(/[;；]/).filter(Boolean)
+          .map((kv) => kv.split(/[=＝]/).map((x) => x.trim())))};
+        const old = editing && editing.variants.find((o) =>
+          JSON.stringify(o.spec) === JSON.stringify(v.spec));
+        if (old) v.id = old.id;
+        if (price) v.price = price;
+        v.barcodes = codes(barcodes || "");
+        if (stock !== "" && stock !== undefined) v.stock = parseInt(stock, 10);
+        return v;
+      });
+    } else if (f.elements.stock.value !== "") {
+      body.stock = parseInt(f.elements.stock.value, 10);
+    }
+    return body;
+  }
+
+  $("product-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      const body = productBody(e.target);
+      if (editing) await api("PATCH", "/products/" + editing.id, body);
+      else await api("POST", "/products", body);
+      $("product-dialog").close();
+      TB.toast(t("saved"));
+      search($("stock-q").value.trim(), "stock-list", true);
+    } catch (err) {
+      $("product-error").textContent = err.message;
+    }
+  });
+  $("product-cancel").addEventListener("click", () => $("product-dialog").close());
+  $("new-product").addEventListener("click", () => editProduct(null));
+
   // -- my orders and stock tabs ------------------------------------------------------------
   async function loadMine() {
     const r = await api("GET", "/orders");
@@ -240,6 +311,7 @@
 
   (async function start() {
     await TB.whoami();
+    $("new-product").hidden = !canEdit();
     await Promise.all([loadOrder(), loadCategories(), search("", "products")]);
     renderCart();
   })().catch((e) => TB.toast(e.message, "error"));
