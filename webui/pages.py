@@ -38,6 +38,7 @@ def script_strings() -> dict:
         "total": _("Total"), "wrong_pin": _("Wrong PIN"), "receipt": _("Receipt"),
         "completed": _("Sale completed"), "all": _("All"), "round_off": _("Round-off"),
         "new_product": _("New product"), "saved": _("Saved"),
+        "reprint_queued": _("A copy of the receipt is queued for the printer"),
         "signed_in_as": _("Signed in as %(name)s", name="{name}"),
     }
 

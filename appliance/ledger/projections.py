@@ -206,11 +206,20 @@ def _paid(conn, rec: Record) -> None:
            completed_at=rec.ts, completed_by=rec.actor.get("staff", ""))
     _set_counter(conn, "receipt_no", d["receipt_no"])
     _move_stock(conn, d.get("stock", []), rec)
+    _queue_print_jobs(conn, d, rec)
+
+
+def _queue_print_jobs(conn, d: dict, rec: Record) -> None:
     for job in d.get("print_jobs", []):
         conn.execute("INSERT INTO print_jobs (id, kind, order_id, payload, created_at, seq)"
                      " VALUES (?,?,?,?,?,?)",
                      (job["id"], job["kind"], d["order_id"],
                       json.dumps(job.get("payload", {}), ensure_ascii=False), rec.ts, rec.seq))
+
+
+@handles("receipt.reprinted")
+def _reprinted(conn, rec: Record) -> None:
+    _queue_print_jobs(conn, rec.data, rec)
 
 
 @handles("order.refunded")

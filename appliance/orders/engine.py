@@ -503,6 +503,25 @@ class OrderEngine:
         audit.info("sale order=%s receipt=%d total=%s by=%s", order.number, receipt_no,
                    money.format_amount(order.total), actor.staff_id)
 
+    def reprint_receipt(self, actor: Actor, order_id: str) -> str:
+        """Queue a copy of a paid order's receipt because a person asked (never automatic).
+
+        Journalled and audited: a reprinted receipt can back a fraudulent return.
+        """
+        require(actor, "payment.take", what="reprinting a receipt")
+        with self.ledger.transaction() as tx:
+            order = self._load(tx, order_id)
+            if order.status != "paid":
+                raise Conflict(f"order {order.number} is {order.status}: it has no receipt yet")
+            job_id = str(uuid.uuid4())
+            tx.append("receipt.reprinted", self._actor(actor), {
+                "order_id": order_id, "number": order.number, "receipt_no": order.receipt_no,
+                "print_jobs": [{"id": job_id, "kind": "receipt",
+                                "payload": {"receipt_no": order.receipt_no, "copy": "reprint"}}]})
+            audit.info("receipt reprinted order=%s receipt=%d by=%s", order.number,
+                       order.receipt_no, actor.staff_id)
+            return job_id
+
     def void_payment(self, actor: Actor, order_id: str, payment_id: str, reason: str, *,
                      approver: Actor | None = None) -> model.Order:
         # Taking money back out of an order is a cash-control event: a manager approves.

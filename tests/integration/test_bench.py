@@ -25,3 +25,6 @@ def test_bench_quick_run_writes_a_json_report(tmp_path):
     assert commit["600"]["journal_records"] >= 600
     assert results["ledger_verify"]["ok"] and results["ledger_verify"]["cli_exit"] == 0
     assert results["barcode_lookup"]["misses"] > 0 and results["barcode_lookup"]["hits"] > 0
+    load = results["api_load"]
+    assert load["one_client"]["errors"] == 0 and load["ledger_verify"]["ok"]
+    assert load["core_memory"]["end"]["vmrss_mib"] > 0

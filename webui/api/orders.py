@@ -194,3 +194,24 @@ def refund(order_id: str):
                             approver=approver(data), restock=restock)
     _changed(box().orders.get_order(order_id))
     return jsonify(r.to_json()), 201
+
+
+@bp.post("/orders/<order_id>/reprint")
+@access("payment.take")
+def reprint(order_id: str):
+    job_id = box().orders.reprint_receipt(g.actor, order_id)
+    return jsonify({"job_id": job_id}), 201
+
+
+@bp.get("/orders/<order_id>/qr.svg")
+@access("order.edit")
+def order_qr(order_id: str):
+    """The order number as a QR code, for the counter's scanner to recall it from a phone."""
+    import io
+
+    import segno
+    order = box().orders.get_order(order_id)
+    out = io.BytesIO()
+    segno.make(order.number, error="m").save(out, kind="svg", scale=8, border=2)
+    return out.getvalue(), 200, {"Content-Type": "image/svg+xml",
+                                 "Cache-Control": "private, max-age=3600"}

@@ -174,3 +174,32 @@ def test_an_assistant_taking_money_is_refused_and_audited(web, caplog):
     assert any(rec.name == "audit" and "refused POST" in rec.getMessage()
                and web.staff_ids["assistant"] in rec.getMessage() for rec in caplog.records)
     assert api.get(f"/api/v1/orders/{order['id']}").get_json()["paid"] == "0.00"
+
+
+def test_reprint_is_journalled_queued_and_only_for_paid_orders(web):
+    phone, counter = web.as_role("assistant"), web.as_role("cashier")
+    order = open_with_lines(phone, {"barcode": TEA})
+    r = counter.post(f"/api/v1/orders/{order['id']}/reprint")
+    assert r.status_code == 409
+    counter.post(f"/api/v1/orders/{order['id']}/payments", json={"method": "cash",
+                                                                  "amount": "68.00"})
+    assert phone.post(f"/api/v1/orders/{order['id']}/reprint").status_code == 403
+    r = counter.post(f"/api/v1/orders/{order['id']}/reprint")
+    assert r.status_code == 201
+    with web.box.ledger.reading() as conn:
+        jobs = conn.execute("SELECT kind, payload FROM print_jobs WHERE order_id = ?"
+                            " ORDER BY seq", (order["id"],)).fetchall()
+    assert [k for k, _ in jobs] == ["receipt", "drawer", "receipt"]
+    assert '"reprint"' in jobs[-1][1]
+    assert web.box.ledger.records()[-1].type == "receipt.reprinted"
+
+
+def test_order_qr_encodes_the_order_number(web):
+    api = web.as_role("assistant")
+    order = open_with_lines(api)
+    r = api.get(f"/api/v1/orders/{order['id']}/qr.svg")
+    assert r.status_code == 200 and r.mimetype == "image/svg+xml"
+    assert r.get_data().startswith(b"<?xml") and b"<svg" in r.get_data()
+    import segno
+    assert segno.make(order["number"], error="m").svg_inline(scale=8, border=2) \
+        .split("<path")[1][:200] in r.get_data(as_text=True)

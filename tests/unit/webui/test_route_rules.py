@@ -41,6 +41,8 @@ ROUTES = {
     ("POST", "/api/v1/orders/<order_id>/payments"): "payment.take",
     ("POST", "/api/v1/orders/<order_id>/payments/<payment_id>/void"): "payment.take",
     ("POST", "/api/v1/orders/<order_id>/refunds"): "refund",
+    ("POST", "/api/v1/orders/<order_id>/reprint"): "payment.take",
+    ("GET", "/api/v1/orders/<order_id>/qr.svg"): "order.edit",
 }
 
 

@@ -71,6 +71,7 @@
       h("li", {}, t("method_" + p.method), " ", money(p.amount), p.reference ?
         ` (${p.reference})` : "")));
     $("receipt").hidden = o.status !== "paid";
+    $("reprint").hidden = o.status !== "paid";
     if (o.status === "paid") renderReceipt(o);
   }
 
@@ -136,6 +137,12 @@
   }
 
   $("pay").addEventListener("click", pay);
+  $("reprint").addEventListener("click", async () => {
+    try {
+      await api("POST", `/orders/${current.id}/reprint`, {});
+      TB.toast(t("reprint_queued"));
+    } catch (e) { TB.toast(e.message, "error"); }
+  });
   $("amount").addEventListener("keydown", (e) => { if (e.key === "Enter") pay(); });
   $("next").addEventListener("click", () => {
     current = null;

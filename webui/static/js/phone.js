@@ -178,6 +178,7 @@
       await saveCustomer();
       order = await api("POST", `/orders/${order.id}/park`, {});
       $("parked-number").textContent = order.number;
+      $("parked-qr").src = `/api/v1/orders/${order.id}/qr.svg`;
       $("parked-dialog").showModal();
       localStorage.removeItem(KEY);
     } catch (e) { TB.toast(e.message, "error"); }
