@@ -101,27 +101,54 @@
   });
 
   // -- camera scanning -------------------------------------------------------------------
+  // BarcodeDetector where the browser has it (Chrome on Android); elsewhere the vendored
+  // zxing decoder, loaded only now. Cameras need a secure context (HTTPS or localhost).
+  function loadScript(src) {
+    return new Promise((resolve, reject) => {
+      const s = h("script", {src});
+      s.onload = resolve;
+      s.onerror = reject;
+      document.head.append(s);
+    });
+  }
+
+  async function scanWithZxing(video, done) {
+    if (!window.ZXing) await loadScript("/static/vendor/zxing/zxing.min.js");
+    const reader = new window.ZXing.BrowserMultiFormatReader();
+    const result = await reader.decodeOnceFromVideoDevice(undefined, video);
+    reader.reset();
+    done(result.getText());
+  }
+
   $("scan").addEventListener("click", async () => {
-    if (!window.isSecureContext || !("BarcodeDetector" in window)) {
+    if (!window.isSecureContext || !navigator.mediaDevices) {
       TB.toast(t("scan_unavailable"), "error");
       $("q").focus();
       return;
     }
     const video = $("camera");
-    const detector = new window.BarcodeDetector({formats: ["ean_13", "ean_8", "code_128"]});
-    const stream = await navigator.mediaDevices.getUserMedia({video: {facingMode: "environment"}});
-    video.srcObject = stream;
     video.hidden = false;
-    await video.play();
-    const stop = () => { stream.getTracks().forEach((tr) => tr.stop()); video.hidden = true; };
-    const tick = async () => {
-      if (video.hidden) return;
-      const codes = await detector.detect(video).catch(() => []);
-      if (codes.length) { stop(); addItem({barcode: codes[0].rawValue}); return; }
-      requestAnimationFrame(tick);
-    };
-    video.onclick = stop;
-    tick();
+    const found = (code) => { video.hidden = true; addItem({barcode: code}); };
+    try {
+      if (!("BarcodeDetector" in window)) return await scanWithZxing(video, found);
+      const detector = new window.BarcodeDetector({formats: ["ean_13", "ean_8", "code_128"]});
+      const stream = await navigator.mediaDevices.getUserMedia(
+        {video: {facingMode: "environment"}});
+      video.srcObject = stream;
+      await video.play();
+      const stop = () => { stream.getTracks().forEach((tr) => tr.stop()); video.hidden = true; };
+      video.onclick = stop;
+      const tick = async () => {
+        if (video.hidden) return;
+        const codes = await detector.detect(video).catch(() => []);
+        if (codes.length) { stop(); found(codes[0].rawValue); return; }
+        requestAnimationFrame(tick);
+      };
+      tick();
+    } catch (e) {
+      video.hidden = true;
+      TB.toast(t("scan_unavailable"), "error");
+    }
   });
 
   // -- the cart ----------------------------------------------------------------------------
