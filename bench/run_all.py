@@ -21,6 +21,7 @@ BENCHES = {
     "ledger_verify": (["--size", "1000000"], ["--size", "600"]),
     "barcode_lookup": (["--products", "100000"], ["--products", "500", "--lookups", "200"]),
     "api_load": (["--requests", "200", "--clients", "20"], ["--requests", "10", "--clients", "3"]),
+    "page_weight": ([], []),
 }
 
 

@@ -28,3 +28,5 @@ def test_bench_quick_run_writes_a_json_report(tmp_path):
     load = results["api_load"]
     assert load["one_client"]["errors"] == 0 and load["ledger_verify"]["ok"]
     assert load["core_memory"]["end"]["vmrss_mib"] > 0
+    weight = results["page_weight"]
+    assert weight["page_and_assets"]["requests"] >= 3 and weight["bytes"] > 0
