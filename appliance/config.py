@@ -88,6 +88,14 @@ SCHEMA: dict[str, dict[str, Key]] = {
                                     "request from their screen.", minimum=1, maximum=24 * 60),
         "max_request_kb": Key("int", 256, "Largest request body accepted (413 above).",
                               minimum=16, maximum=65536),
+        "https_port": Key("int", 0, "Serve HTTPS on this port with the box's own certificate "
+                          "(0: HTTPS off). When on, plain HTTP only offers the CA certificate "
+                          "and redirects everything else to HTTPS.", minimum=0, maximum=65535),
+        "tls_names": Key("str", "", "Extra host names or addresses for the HTTPS certificate, "
+                         "comma separated (the box's own name and addresses are always in).",
+                         check=lambda v: None if all(n.strip() and " " not in n.strip()
+                                                     for n in v.split(",")) or not v
+                         else "must be names or addresses separated by commas"),
     },
     "shop": {
         "store_id": Key("str", "demo-store", "Store id: the {store} level of the MQTT topics.",

@@ -49,10 +49,32 @@ def _return_large_blocks_to_the_os() -> None:
         log.warning("could not set the malloc mmap threshold")
 
 
+def _start_https(config: Config, app) -> "object":
+    """HTTPS through cheroot (waitress has no TLS), with the box's own certificate."""
+    from cheroot import wsgi
+    from cheroot.ssl.builtin import BuiltinSSLAdapter
+
+    from . import tls
+    files = tls.ensure_certificates(config.data_dir / "tls", config.shop.device_id,
+                                    tls.box_names(config.web.tls_names))
+    server = wsgi.Server((config.web.host, config.web.https_port), app,
+                         numthreads=config.web.threads, server_name="tillbox")
+    server.ssl_adapter = BuiltinSSLAdapter(str(files.cert), str(files.key))
+    server.prepare()  # binds now, so a port in use fails start-up, not later
+    threading.Thread(target=server.serve, name="https", daemon=True).start()
+    log.info("core listening on https://%s:%s", config.web.host, config.web.https_port)
+    return server
+
+
 def serve(config: Config) -> None:
     _return_large_blocks_to_the_os()
     box = Box(config, background_checkpoints=True)
     app = create_app(box)
+    https = None
+    if config.web.https_port:
+        from webui.plain_http import create_plain_app
+        https = _start_https(config, app)
+        app = create_plain_app(box)  # plain HTTP: the CA page, health, redirects
     server = create_server(app, host=config.web.host, port=config.web.port,
                            threads=config.web.threads, ident="tillbox")
     stop = threading.Event()
@@ -62,6 +84,8 @@ def serve(config: Config) -> None:
         sdnotify.notify("STOPPING=1")
         stop.set()
         server.close()
+        if https is not None:
+            https.stop()
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)

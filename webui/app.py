@@ -7,7 +7,7 @@ from werkzeug.exceptions import HTTPException
 
 from appliance.errors import TillboxError, Unauthorized
 
-from . import access, i18n
+from . import access, ca, i18n
 from .api import api_error_for_unrouted
 from .api import bp as api_bp
 from .events import EventBus
@@ -33,6 +33,7 @@ def create_app(box) -> Flask:
     app.register_blueprint(health_bp)
     app.register_blueprint(pages_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(ca.bp)
     # Flask's static view gets an access rule like every other route.
     static_view = app.view_functions["static"]
     app.view_functions["static"] = access.access(access.PUBLIC)(

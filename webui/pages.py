@@ -56,7 +56,7 @@ def index():
     seq, _hash = box.ledger.head()
     return _page("index.html", day=box.orders.today(),
                  products=box.master.catalog.counts()["products"], journal_seq=seq,
-                 device_id=box.ledger.device_id)
+                 device_id=box.ledger.device_id, https=bool(box.config.web.https_port))
 
 
 @bp.get("/login")

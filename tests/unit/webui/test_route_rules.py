@@ -14,6 +14,8 @@ ROUTES = {
     ("GET", "/"): PUBLIC,
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/login"): PUBLIC,
+    ("GET", "/ca"): PUBLIC,
+    ("GET", "/ca.crt"): PUBLIC,
     ("GET", "/phone"): "order.edit",
     ("GET", "/counter"): "payment.take",
     ("GET", "/display"): LOGIN,
