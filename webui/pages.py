@@ -46,7 +46,8 @@ def script_strings() -> dict:
 def _page(template: str, **kw):
     box = current_app.config["BOX"]
     return render_template(template, shop_name=box.master.settings.get("shop.name"),
-                           locale=str(get_locale()), strings=script_strings(), **kw)
+                           locale=str(get_locale()), strings=script_strings(),
+                           business_day=box.orders.today(), **kw)
 
 
 @bp.get("/")

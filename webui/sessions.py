@@ -57,6 +57,14 @@ class SessionStore:
             s.last_seen = now
             return s
 
+    def alive(self, token: str | None) -> bool:
+        """Whether the session still exists and is not idle, without counting as activity
+        (an open event stream must not keep a forgotten phone signed in)."""
+        now = self._clock()
+        with self._lock:
+            s = self._sessions.get(token or "")
+            return s is not None and now - s.last_seen <= self.idle_seconds
+
     def end(self, token: str | None) -> None:
         with self._lock:
             self._sessions.pop(token or "", None)

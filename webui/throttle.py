@@ -54,11 +54,10 @@ class LoginThrottle:
                             self.ACCOUNT_LIMIT, None)
 
     def succeeded(self, address: str, account: str) -> None:
+        # Only the account is cleared: clearing the address too would let someone who knows
+        # one PIN (their own) sign in every 19 guesses and never be locked out.
         with self._lock:
             self._accounts.pop(account, None)
-            counter = self._addresses.get(address)
-            if counter is not None and counter.locked_until <= self._clock():
-                counter.failures.clear()
 
     def _count(self, c: _Counter, now: float, limit: int, window: float | None) -> None:
         c.failures.append(now)

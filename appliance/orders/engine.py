@@ -285,9 +285,7 @@ class OrderEngine:
             product = catalog.find_product(product_id)
             if product is None:
                 raise NotFound(f"product {product_id} does not exist")
-            variant = product.variant(variant_id) if variant_id else None
-            if variant_id and variant is None:
-                raise NotFound(f"product {product.name} has no variant {variant_id}")
+            variant = product.variant(variant_id) if variant_id else None  # NotFound if not
         else:
             raise ValidationError("give a barcode or a product id", field="barcode")
         if not product.active:
@@ -679,8 +677,8 @@ class OrderEngine:
         product = self.master.catalog.find_product(product_id)
         if product is None:
             raise NotFound(f"product {product_id} does not exist")
-        if variant_id and product.variant(variant_id) is None:
-            raise NotFound(f"product {product.name} has no variant {variant_id}")
+        if variant_id:
+            product.variant(variant_id)  # NotFound when the product has no such variant
         with self.ledger.transaction() as tx:
             tx.append("stock.adjusted", self._actor(actor), {
                 "product_id": product_id, "variant_id": variant_id, "delta": delta,

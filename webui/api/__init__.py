@@ -35,8 +35,11 @@ def _tillbox_error(exc: TillboxError):
 
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
-    return jsonify({"error": exc.description, "code": exc.name.lower().replace(" ", "_")}), \
-        exc.code
+    resp = jsonify({"error": exc.description, "code": exc.name.lower().replace(" ", "_")})
+    for name, value in exc.get_headers():
+        if name.lower() in ("allow", "retry-after"):
+            resp.headers[name] = value
+    return resp, exc.code
 
 
 def api_error_for_unrouted(exc: HTTPException):

@@ -30,8 +30,8 @@ def login():
     staff_id = field_str(data, "staff_id")
     terminal = field_str(data, "terminal", default="web").strip() or "web"
     if not _TERMINAL_RE.match(terminal):
-        raise ValidationError("terminal must be 1-32 letters, digits, spaces, '.' or '-'",
-                              field="terminal")
+        raise ValidationError("terminal must be 1-32 letters (Chinese too), digits, spaces, "
+                              "'.', '_' or '-'", field="terminal")
     throttle = current_app.config["THROTTLE"]
     address = request.remote_addr or "?"
     wait = throttle.retry_after(address, staff_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, stream_with_context
+from flask import Response, current_app, g, stream_with_context
 
 from appliance.errors import TillboxError
 
@@ -22,6 +22,7 @@ class NoSlot(TillboxError):
 @access(LOGIN)
 def events():
     bus = current_app.config["EVENTS"]
+    sessions, token = current_app.config["SESSIONS"], g.session.token
     sub = bus.subscribe()
     if sub is None:
         raise NoSlot("too many screens are following events; close one and retry")
@@ -29,7 +30,7 @@ def events():
     def stream():
         try:
             yield "retry: 3000\n\n"
-            while not sub.dropped:
+            while not sub.dropped and sessions.alive(token):  # sign-out ends the stream
                 event = sub.get(HEARTBEAT_SECONDS)
                 # A comment line keeps proxies and phones from closing an idle stream.
                 yield sse_format(event) if event else ": keep-alive\n\n"

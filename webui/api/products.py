@@ -8,10 +8,13 @@ from appliance.errors import NotFound, ValidationError
 from appliance.money import format_amount
 
 from ..access import LOGIN, access
-from . import body, box, bp, field_amount, field_str
+from . import body, box, bp, field_amount, field_str, publish
 
 
 def product_json(product, levels: dict) -> dict:
+    """A product for screens; cost prices only for people who may edit the catalog."""
+    from appliance.orders.permissions import allowed
+    show_cost = allowed(getattr(g, "actor", None), "catalog.edit")
     variants = [{"id": v.id, "spec": v.spec, "sku": v.sku,
                  "price_override": format_amount(v.price) if v.price is not None else None,
                  "price": format_amount(product.price_of(v)), "barcodes": v.barcodes,
@@ -19,7 +22,8 @@ def product_json(product, levels: dict) -> dict:
                 for v in product.variants if v.active]
     return {"id": product.id, "sku": product.sku, "name": product.name,
             "name_en": product.name_en, "description": product.description,
-            "category_id": product.category_id, "cost": format_amount(product.cost),
+            "category_id": product.category_id,
+            "cost": format_amount(product.cost) if show_cost else None,
             "unit": product.unit, "price": format_amount(product.price),
             "stock_tracked": product.stock_tracked, "barcodes": product.barcodes,
             "stock": (levels.get((product.id, ""), 0)
@@ -161,6 +165,7 @@ def create_product():
     saved = box().master.catalog.save_product(product)
     _set_stock(saved, _stock_targets(data, saved) if saved.stock_tracked else [], "receiving")
     levels = box().orders.stock_levels([saved.id])
+    publish("product", {"id": saved.id})
     return jsonify(product_json(saved, levels)), 201
 
 
@@ -191,6 +196,7 @@ def edit_product(product_id: str):
     saved = catalog.save_product(product)
     _set_stock(saved, _stock_targets(data, saved) if saved.stock_tracked else [], "count")
     levels = box().orders.stock_levels([saved.id])
+    publish("product", {"id": saved.id})
     return jsonify(product_json(saved, levels))
 
 

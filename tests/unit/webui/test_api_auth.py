@@ -91,3 +91,37 @@ def test_sessions_end_on_unknown_cookie(web):
     api.client.set_cookie(COOKIE, "made-up")
     r = api.get("/api/v1/orders")
     assert r.status_code == 401 and "sign in" in r.get_json()["error"]
+
+
+def test_a_known_pin_does_not_reset_the_address_counter(web):
+    api = web.client()
+    for i in range(19):
+        assert api.login(pin=f"{3000 + i}").status_code == 401
+    assert api.login("assistant").status_code == 200
+    assert api.login(pin="3999").status_code == 401  # the 20th wrong PIN: locks from now
+    assert api.login("assistant").status_code == 429
+
+
+def test_event_streams_end_when_the_session_does(web):
+    api = web.as_role("cashier")
+    r = api.client.get("/api/v1/events", buffered=False)
+    stream = r.response
+    assert next(stream).startswith(b"retry:")
+    web.app.config["SESSIONS"].end_for_staff(web.staff_ids["cashier"])
+    rest = b"".join(stream)  # the generator finishes instead of streaming on
+    assert rest == b""
+    r.close()
+
+
+def test_cost_prices_only_for_people_who_edit_the_catalog(web):
+    seen = {}
+    for role in ("assistant", "manager"):
+        p = web.as_role(role).get("/api/v1/products?q=龙井").get_json()["products"][0]
+        seen[role] = p["cost"]
+    assert seen == {"assistant": None, "manager": "40.00"}
+
+
+def test_405_under_api_says_which_methods_are_allowed(web):
+    api = web.as_role("cashier")
+    r = api.client.put("/api/v1/orders")
+    assert r.status_code == 405 and "POST" in r.headers["Allow"] and r.get_json()["error"]

@@ -203,3 +203,16 @@ def test_order_qr_encodes_the_order_number(web):
     import segno
     assert segno.make(order["number"], error="m").svg_inline(scale=8, border=2) \
         .split("<path")[1][:200] in r.get_data(as_text=True)
+
+
+def test_find_an_order_by_its_number_and_list_a_day(web):
+    api = web.as_role("cashier")
+    order = open_with_lines(api, {"barcode": TEA})
+    r = api.get(f"/api/v1/orders/by-number/{order['number']}")
+    assert r.status_code == 200 and r.get_json()["id"] == order["id"]
+    assert api.get("/api/v1/orders/by-number/19990101-0001").status_code == 404
+    day = order["number"].split("-")[0]
+    listed = api.get(f"/api/v1/orders?day={day}").get_json()["orders"]
+    assert [o["id"] for o in listed] == [order["id"]]
+    assert api.get("/api/v1/orders?day=2026-11-26").status_code == 400
+    assert api.get("/api/v1/orders?status=lost").status_code == 400

@@ -21,15 +21,29 @@
       h("span", {class: "status " + o.status}, t("status_" + o.status)));
   }
 
+  // The business day as the box counts it: the prefix of today's order numbers.
+  const today = () => TB.businessDay;
+
   async function loadLists() {
-    const [parked, open, today] = await Promise.all([
+    const [parked, open, paidToday] = await Promise.all([
       api("GET", "/orders?status=parked"), api("GET", "/orders?status=open"),
-      api("GET", "/orders?status=paid")]);
+      api("GET", "/orders?status=paid&day=" + today())]);
     const fill = (id, list) => $(id).replaceChildren(...(list.length ? list.map(orderItem)
       : [h("li", {class: "empty"}, t("no_orders"))]));
     fill("parked", parked.orders);
     fill("open", open.orders);
-    fill("today", today.orders.slice(0, 30));
+    todays = paidToday.orders;
+    fillToday();
+  }
+
+  let todays = [];
+  function fillToday() {
+    const q = $("today-filter").value.trim().toLowerCase();
+    const hit = (o) => !q || [o.number, o.customer.name, o.customer.phone, o.note]
+      .some((v) => (v || "").toLowerCase().includes(q));
+    const list = todays.filter(hit).slice(0, 50);
+    $("today").replaceChildren(...(list.length ? list.map(orderItem)
+      : [h("li", {class: "empty"}, t("no_orders"))]));
   }
 
   async function select(id) {
@@ -137,6 +151,7 @@
   }
 
   $("pay").addEventListener("click", pay);
+  $("today-filter").addEventListener("input", fillToday);
   $("reprint").addEventListener("click", async () => {
     try {
       await api("POST", `/orders/${current.id}/reprint`, {});
