@@ -10,7 +10,6 @@ import argparse
 import json
 import logging
 import sys
-from pathlib import Path
 
 from . import __version__, config as configmod
 from .errors import TillboxError, UsageError

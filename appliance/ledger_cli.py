@@ -7,6 +7,7 @@ import re
 import sqlite3
 import sys
 
+from .cli_files import open_input, open_output
 from .errors import UsageError
 from .ledger import open_readonly, verify
 from .ledger.export import read_jsonl, write_csv, write_jsonl
@@ -26,13 +27,10 @@ def _verify(cfg, args) -> int:
     if args.head_seq is not None and args.head_seq < 1:
         raise UsageError("--head-seq must be 1 or more")
     if args.file:
-        try:
-            open(args.file, encoding="utf-8").close()
-        except OSError as exc:
-            raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None
+        open_input(args.file).close()  # a missing file is bad input, before any verifying
 
         def records():
-            with open(args.file, encoding="utf-8") as fh:
+            with open_input(args.file) as fh:
                 yield from read_jsonl(fh)
         if args.projections:
             raise UsageError("--projections needs the database, not an export file")
@@ -91,11 +89,7 @@ def _export(cfg, args) -> int:
     writer = write_csv if args.format == "csv" else write_jsonl
     records = iter_records(conn, from_seq=args.from_seq)
     if args.output:
-        try:
-            out = open(args.output, "w", encoding="utf-8", newline="")
-        except OSError as exc:
-            raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
-        with out:
+        with open_output(args.output) as out:
             n = writer(records, out)
         print(f"exported {n} records to {args.output}", file=sys.stderr)
     else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 
+from .cli_files import open_input, open_output
 from .errors import UsageError, ValidationError
 
 
@@ -23,11 +24,7 @@ def run(cfg, args) -> int:
     with MasterData(cfg.master_dir) as master:
         if args.command == "catalog" and args.action == "import":
             from .master.csvio import import_catalog
-            try:
-                fh = open(args.file, encoding="utf-8-sig", newline="")
-            except OSError as exc:
-                raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None
-            with fh:
+            with open_input(args.file) as fh:
                 result = import_catalog(master, fh, replace=args.replace)
             print(f"imported {result.products} products ({result.variants} variants), "
                   f"{result.categories_created} new categories")
@@ -35,11 +32,7 @@ def run(cfg, args) -> int:
         if args.command == "catalog" and args.action == "export":
             from .master.csvio import export_catalog
             if args.file:
-                try:
-                    fh = open(args.file, "w", encoding="utf-8-sig", newline="")
-                except OSError as exc:
-                    raise UsageError(f"cannot write {args.file}: {exc.strerror}") from None
-                with fh:
+                with open_output(args.file, excel=True) as fh:
                     export_catalog(master, fh)
             else:
                 export_catalog(master, sys.stdout)

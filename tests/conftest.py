@@ -165,3 +165,52 @@ def web(tmp_path):
     w.as_role = as_role
     yield w
     box.close()
+
+
+def check_ledger_invariants(ledger):
+    """Everything that must hold of a ledger after any use, whatever the commands were:
+    every record verifies, seq is gap-free, the projections equal a replay, money adds up per
+    order, line and tender, and receipt numbers are gap-free. Returns the orders rows."""
+    from appliance.ledger import verify
+    from appliance.ledger.projections import replay, snapshot
+
+    records = ledger.records()
+    res = verify(iter(records))
+    assert res.ok, res.line()
+    assert [r.seq for r in records] == list(range(1, len(records) + 1))
+    with ledger.reading() as conn:
+        assert snapshot(conn) == snapshot(replay(records))
+        rows = conn.execute("SELECT id, status, total, paid, refunded FROM orders").fetchall()
+        for oid, status, total, paid, refunded in rows:
+            if status == "paid":
+                nets = conn.execute("SELECT SUM(net) FROM order_lines WHERE order_id = ?",
+                                    (oid,)).fetchone()[0]
+                assert paid == total == nets, (oid, paid, total, nets)
+            else:
+                assert total is None or paid < total
+            if status == "cancelled":
+                assert paid == 0
+            assert 0 <= refunded <= paid, (oid, refunded, paid)
+            given_back = conn.execute("SELECT COALESCE(SUM(amount), 0) FROM refunds WHERE"
+                                      " order_id = ?", (oid,)).fetchone()[0]
+            assert given_back == refunded
+            by_method = dict(conn.execute(
+                "SELECT method, SUM(amount) FROM payments WHERE order_id = ? AND voided = 0"
+                " GROUP BY method", (oid,)).fetchall())
+            for method, back in conn.execute(
+                    "SELECT t.method, SUM(t.amount) FROM refund_tenders t JOIN refunds r ON"
+                    " r.id = t.refund_id WHERE r.order_id = ? GROUP BY t.method", (oid,)):
+                assert back <= by_method.get(method, 0), (oid, method, back, by_method)
+        for oid, line_id, qty, net, rqty, ramount in conn.execute(
+                "SELECT order_id, line_id, qty, net, refunded_qty, refunded_amount"
+                " FROM order_lines"):
+            assert 0 <= rqty <= qty and 0 <= ramount <= (net or 0), (oid, line_id)
+        receipts = [r for (r,) in conn.execute(
+            "SELECT receipt_no FROM orders WHERE receipt_no IS NOT NULL ORDER BY receipt_no")]
+        assert receipts == list(range(1, len(receipts) + 1))
+    return rows
+
+
+@pytest.fixture
+def ledger_invariants():
+    return check_ledger_invariants

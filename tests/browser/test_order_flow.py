@@ -7,7 +7,6 @@ ones the README links to), else to the test's temporary directory.
 """
 
 import os
-import shutil
 import threading
 from pathlib import Path
 

@@ -11,7 +11,7 @@ from appliance.errors import Conflict
 from appliance.ledger import Ledger
 from appliance.master import MasterData
 from appliance.master.catalog import Product
-from appliance.orders import Actor, OrderEngine
+from appliance.orders import Actor
 
 ROOT = Path(__file__).resolve().parents[2]
 TEA = "6901234567892"

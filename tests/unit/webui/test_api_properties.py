@@ -26,8 +26,6 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from appliance.box import Box
 from appliance.config import load
-from appliance.ledger import verify
-from appliance.ledger.projections import replay, snapshot
 from appliance.master import staff as staffmod
 from appliance.master.catalog import Category, Product, Variant
 from appliance.money import parse_amount
@@ -361,8 +359,8 @@ def run_screens(app, staff_ids, products, data, steps: int, trail: list):
 @settings(max_examples=15, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(data=st.data(), round_unit=st.sampled_from(["none", "0.1", "1"]))
-def test_random_api_use_keeps_every_invariant(tmp_path_factory, master_template, data,
-                                              round_unit):
+def test_random_api_use_keeps_every_invariant(tmp_path_factory, master_template,
+                                              ledger_invariants, data, round_unit):
     template, staff_ids, products = master_template
     box, app = fresh_app(tmp_path_factory, template)
     trail: list = []
@@ -370,48 +368,16 @@ def test_random_api_use_keeps_every_invariant(tmp_path_factory, master_template,
         box.master.settings.set("money.round_off_unit", round_unit)
         screens, payments = run_screens(app, staff_ids, products, data,
                                         data.draw(st.integers(30, 150), label="steps"), trail)
-        check_invariants(box, screens[-1], payments)
+        check_invariants(box, screens[-1], payments, ledger_invariants)
     finally:
         box.close()
 
 
-def check_invariants(box, manager, payments):
-    records = box.ledger.records()
-    res = verify(iter(records))
-    assert res.ok, res.line()
-    assert [r.seq for r in records] == list(range(1, len(records) + 1))
+def check_invariants(box, manager, payments, ledger_invariants):
+    rows = ledger_invariants(box.ledger)
     with box.ledger.reading() as conn:
-        assert snapshot(conn) == snapshot(replay(records))
-        rows = conn.execute("SELECT id, status, total, paid, refunded FROM orders").fetchall()
-        for oid, status, total, paid, refunded in rows:
-            if status == "paid":
-                nets = conn.execute("SELECT SUM(net) FROM order_lines WHERE order_id = ?",
-                                    (oid,)).fetchone()[0]
-                assert paid == total == nets, (oid, paid, total, nets)
-            else:
-                assert total is None or paid < total
-            if status == "cancelled":
-                assert paid == 0
-            assert 0 <= refunded <= paid, (oid, refunded, paid)
-            given_back = conn.execute("SELECT COALESCE(SUM(amount), 0) FROM refunds WHERE"
-                                      " order_id = ?", (oid,)).fetchone()[0]
-            assert given_back == refunded
-            by_method = dict(conn.execute(
-                "SELECT method, SUM(amount) FROM payments WHERE order_id = ? AND voided = 0"
-                " GROUP BY method", (oid,)).fetchall())
-            for method, back in conn.execute(
-                    "SELECT t.method, SUM(t.amount) FROM refund_tenders t JOIN refunds r ON"
-                    " r.id = t.refund_id WHERE r.order_id = ? GROUP BY t.method", (oid,)):
-                assert back <= by_method.get(method, 0), (oid, method, back, by_method)
-        for oid, line_id, qty, net, rqty, ramount in conn.execute(
-                "SELECT order_id, line_id, qty, net, refunded_qty, refunded_amount"
-                " FROM order_lines"):
-            assert 0 <= rqty <= qty and 0 <= ramount <= (net or 0), (oid, line_id)
-        receipts = [r for (r,) in conn.execute(
-            "SELECT receipt_no FROM orders WHERE receipt_no IS NOT NULL ORDER BY receipt_no")]
-        assert receipts == list(range(1, len(receipts) + 1))
         live = dict(conn.execute("SELECT id, amount FROM payments WHERE voided = 0"))
-        total_paid = sum(r[3] for r in rows)
+    total_paid = sum(r[3] for r in rows)
     # What the payment answers said was applied is exactly what the orders hold.
     assert {pid: applied for pid, (_, applied) in payments.items()} == live
     assert sum(applied for _, applied in payments.values()) == total_paid
