@@ -69,7 +69,9 @@ def test_http_offers_the_ca_and_redirects_the_rest(core):
 def test_https_is_trusted_with_the_box_ca_and_cookies_are_secure(core):
     _, https_port, ca_file = core
     ctx = ssl.create_default_context(cafile=str(ca_file))
-    conn = http.client.HTTPSConnection("localhost", https_port, context=ctx, timeout=10)
+    # 127.0.0.1 is in the certificate as an address (a bare container may not resolve
+    # "localhost").
+    conn = http.client.HTTPSConnection("127.0.0.1", https_port, context=ctx, timeout=10)
     conn.request("GET", "/healthz")
     r = conn.getresponse()
     assert r.status == 200 and json.loads(r.read())["status"] == "ok"
@@ -81,6 +83,6 @@ def test_https_is_trusted_with_the_box_ca_and_cookies_are_secure(core):
     conn.close()
     # Without the box's CA, the certificate is not trusted.
     with pytest.raises(ssl.SSLCertVerificationError):
-        plain = http.client.HTTPSConnection("localhost", https_port,
+        plain = http.client.HTTPSConnection("127.0.0.1", https_port,
                                             context=ssl.create_default_context(), timeout=10)
         plain.request("GET", "/healthz")
