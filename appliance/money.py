@@ -20,6 +20,7 @@ import re
 from typing import Iterable, Sequence
 
 from .errors import ValidationError
+from .i18n import _
 
 FEN_PER_YUAN = 100
 #: Largest amount accepted at an edge: 100 million yuan. Guards against typos and overflows
@@ -41,29 +42,33 @@ def parse_amount(value, *, field: str = "amount", allow_negative: bool = False,
     """Parse a decimal string (``"12.50"``) into fen. Refuses floats and ambiguous input."""
     if isinstance(value, bool) or isinstance(value, float):
         raise ValidationError(
-            f'{field} must be a decimal string like "12.50", not a number', field=field)
+            _("{field} must be a decimal string like \"12.50\", not a number",
+              field=field), field=field)
     if isinstance(value, int):
         raise ValidationError(
-            f'{field} must be a decimal string like "12.50" (got the bare number {value})',
+            _("{field} must be a decimal string like \"12.50\" (got the bare number {value})",
+              field=field, value=value),
             field=field)
     if not isinstance(value, str):
-        raise ValidationError(f'{field} must be a decimal string like "12.50"', field=field)
+        raise ValidationError(_("{field} must be a decimal string like \"12.50\"",
+                                field=field), field=field)
     text = value.strip().translate(_FULL_WIDTH).replace("￥", "").replace("¥", "").strip()
     m = _AMOUNT_RE.match(text)
     if not m:
         raise ValidationError(
-            f'{field} "{value}" is not an amount: use digits with at most two decimals, '
-            f'like "12.50"', field=field)
+            _("{field} \"{value}\" is not an amount: use digits with at most two decimals, like \"12.50\"",
+              field=field, value=value), field=field)
     sign, whole, frac = m.groups()
     fen = int(whole.replace(",", "")) * FEN_PER_YUAN + int((frac or "0").ljust(2, "0"))
     if sign:
         fen = -fen
     if fen < 0 and not allow_negative:
-        raise ValidationError(f"{field} must not be negative", field=field)
+        raise ValidationError(_("{field} must not be negative", field=field), field=field)
     if fen == 0 and not allow_zero:
-        raise ValidationError(f"{field} must be more than 0.00", field=field)
+        raise ValidationError(_("{field} must be more than 0.00", field=field), field=field)
     if abs(fen) > MAX_AMOUNT:
-        raise ValidationError(f"{field} {value} is larger than the most the box accepts",
+        raise ValidationError(_("{field} {value} is larger than the most the box accepts",
+                                field=field, value=value),
                               field=field)
     return fen
 
@@ -91,9 +96,11 @@ def round_off(fen: int, unit: str = "none", mode: str = "down") -> int:
     Negative amounts do not occur here (an amount due is never negative).
     """
     if unit not in ROUND_OFF_UNITS:
-        raise ValidationError(f"round-off unit must be one of {', '.join(ROUND_OFF_UNITS)}")
+        raise ValidationError(_("round-off unit must be one of {ROUND_OFF_UNITS}",
+                                ROUND_OFF_UNITS=', '.join(ROUND_OFF_UNITS)))
     if mode not in ROUND_OFF_MODES:
-        raise ValidationError(f"round-off mode must be one of {', '.join(ROUND_OFF_MODES)}")
+        raise ValidationError(_("round-off mode must be one of {ROUND_OFF_MODES}",
+                                ROUND_OFF_MODES=', '.join(ROUND_OFF_MODES)))
     if fen < 0:
         raise ValueError("round_off is for amounts due, which are never negative")
     step = ROUND_OFF_UNITS[unit]
@@ -127,7 +134,7 @@ def allocate(total: int, weights: Sequence[int]) -> list[int]:
     parts = [magnitude * w // wsum for w in weights]
     remainders = [(magnitude * w % wsum, -i) for i, w in enumerate(weights)]
     short = magnitude - sum(parts)
-    for _, neg_i in sorted(remainders, reverse=True)[:short]:
+    for _remainder, neg_i in sorted(remainders, reverse=True)[:short]:
         parts[-neg_i] += 1
     return [sign * p for p in parts]
 

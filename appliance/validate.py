@@ -4,6 +4,7 @@ engine and the master data so both refuse the same things with the same words.""
 from __future__ import annotations
 
 from .errors import ValidationError
+from .i18n import _
 
 
 def text(value, field: str, limit: int, *, required: bool = False,
@@ -16,16 +17,18 @@ def text(value, field: str, limit: int, *, required: bool = False,
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise ValidationError(f"{field} must be text", field=field)
+        raise ValidationError(_("{field} must be text", field=field), field=field)
     value = value.strip()
     if required and not value:
-        raise ValidationError(f"{field} must not be empty", field=field)
+        raise ValidationError(_("{field} must not be empty", field=field), field=field)
     if len(value) > limit:
         raise ValidationError(
-            f"{field} is {len(value)} characters long; at most {limit} are allowed", field=field)
+            _("{field} is {value} characters long; at most {limit} are allowed",
+              field=field, value=len(value), limit=limit), field=field)
     allowed = "\n\t" if multiline else ""
     if any((ch < " " or ch == "\x7f") and ch not in allowed for ch in value):
         raise ValidationError(
-            f"{field} must not contain control characters" if multiline
-            else f"{field} must be one line without control characters", field=field)
+            _("{field} must not contain control characters", field=field) if multiline
+            else _("{field} must be one line without control characters", field=field),
+            field=field)
     return value

@@ -52,14 +52,13 @@ def _return_large_blocks_to_the_os() -> None:
 def _start_https(config: Config, app) -> "object":
     """HTTPS through cheroot (waitress has no TLS), with the box's own certificate."""
     from cheroot import wsgi
-    from cheroot.ssl.builtin import BuiltinSSLAdapter
 
     from . import tls
     files = tls.ensure_certificates(config.data_dir / "tls", config.shop.device_id,
                                     tls.box_names(config.web.tls_names))
     server = wsgi.Server((config.web.host, config.web.https_port), app,
                          numthreads=config.web.threads, server_name="tillbox")
-    server.ssl_adapter = BuiltinSSLAdapter(str(files.cert), str(files.key))
+    server.ssl_adapter = tls.lazy_handshake_adapter(files.cert, files.key)
     server.prepare()  # binds now, so a port in use fails start-up, not later
     threading.Thread(target=server.serve, name="https", daemon=True).start()
     log.info("core listening on https://%s:%s", config.web.host, config.web.https_port)

@@ -37,13 +37,28 @@ class TlsFiles:
     key: Path
 
 
+def _addresses() -> list[str]:
+    """The box's own IPv4 addresses (phones type the Wi-Fi one). ``hostname -I`` lists every
+    interface's; resolving the host name often gives only Debian's 127.0.1.1."""
+    import subprocess
+    try:
+        out = subprocess.run(["hostname", "-I"], capture_output=True, text=True,
+                             timeout=5).stdout
+    except (OSError, subprocess.SubprocessError):
+        out = ""
+    found = [a for a in out.split() if "." in a]
+    if not found:
+        try:
+            found = socket.gethostbyname_ex(socket.gethostname())[2]
+        except OSError:
+            pass
+    return found
+
+
 def box_names(extra: str = "") -> list[str]:
     """DNS names and IP addresses the server certificate must cover."""
     names = ["localhost", "127.0.0.1", socket.gethostname(), f"{socket.gethostname()}.local"]
-    try:
-        names += socket.gethostbyname_ex(socket.gethostname())[2]
-    except OSError:
-        pass
+    names += _addresses()
     names += [n.strip() for n in extra.split(",") if n.strip()]
     seen, out = set(), []
     for n in names:
@@ -149,3 +164,22 @@ def ensure_certificates(directory: Path, device_id: str, names: list[str]) -> Tl
         files.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         log.info("issued an HTTPS certificate for %s", ", ".join(names))
     return files
+
+
+def lazy_handshake_adapter(cert: Path, key: Path):
+    """cheroot's TLS adapter, with the handshake moved off the connection-accepting thread.
+
+    cheroot's built-in adapter shakes hands in the one thread that accepts connections, so a
+    phone that connects and says nothing stalls every other HTTPS client for the socket
+    timeout (cheroot issue 748). Here the handshake happens on the first read, in the worker
+    thread that serves the connection.
+    """
+    from cheroot.ssl.builtin import BuiltinSSLAdapter
+
+    class LazyHandshakeAdapter(BuiltinSSLAdapter):
+        def wrap(self, sock):
+            wrapped = self.context.wrap_socket(sock, do_handshake_on_connect=False,
+                                               server_side=True)
+            return wrapped, {"wsgi.url_scheme": "https", "HTTPS": "on"}
+
+    return LazyHandshakeAdapter(str(cert), str(key))

@@ -94,9 +94,11 @@ PINS = {"owner": "2468", "manager": "1357", "cashier": "1001", "assistant": "200
 class Api:
     """A browser-like API client: its own cookie jar and CSRF token."""
 
-    def __init__(self, app):
+    def __init__(self, app, language="en"):
         self.app = app
         self.client = app.test_client()
+        # Errors come in the screen's language (zh-CN by default); tests say which.
+        self.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
         self.csrf = None
         self.staff = None
 
@@ -156,10 +158,10 @@ def web(tmp_path):
         pass
     w = Web()
     w.app, w.box, w.staff_ids, w.tea, w.cup = app, box, ids, tea, cup
-    w.client = lambda: Api(app)
+    w.client = lambda language="en": Api(app, language)
 
-    def as_role(role):
-        c = Api(app)
+    def as_role(role, language="en"):
+        c = Api(app, language)
         assert c.login(role).status_code == 200
         return c
     w.as_role = as_role

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 
+from appliance.i18n import _
 from appliance.errors import Forbidden, Unauthorized
 from appliance.orders.permissions import PERMISSIONS, Actor, allowed
 
@@ -42,24 +43,24 @@ def enforce() -> None:
         return
     rule = rule_of(request.endpoint)
     if rule is None:
-        raise Forbidden("this address has no access rule; refused")  # fail closed
+        raise Forbidden(_("this address has no access rule; refused"))  # fail closed
     if rule == PUBLIC:
         return
     box = current_app.config["BOX"]
     sessions = current_app.config["SESSIONS"]
     session = sessions.get(request.cookies.get(COOKIE))
     if session is None:
-        raise Unauthorized("please sign in (your session ended or timed out)")
+        raise Unauthorized(_("please sign in (your session ended or timed out)"))
     staff = box.master.staff.find(session.staff_id)
     if staff is None or not staff.active:
         sessions.end(session.token)
-        raise Unauthorized("this staff account is no longer active")
+        raise Unauthorized(_("this staff account is no longer active"))
     g.session, g.staff = session, staff
     g.actor = Actor(staff.id, staff.role, session.terminal)
     if request.method not in SAFE_METHODS and \
             not csrf_ok(session, request.headers.get("X-CSRF-Token")):
-        raise Forbidden("missing or wrong X-CSRF-Token header")
+        raise Forbidden(_("missing or wrong X-CSRF-Token header"))
     if rule != LOGIN and not allowed(g.actor, rule):
         # Audited by the error handler, like every refusal.
-        raise Forbidden(f"your role ({staff.role}) may not do this: it needs a "
-                        f"{PERMISSIONS[rule]}")
+        raise Forbidden(_("your role ({role}) may not do this: it needs a {needed}",
+                          role=staff.role, needed=PERMISSIONS[rule]))

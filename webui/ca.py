@@ -11,6 +11,7 @@ import segno
 from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import get_locale
 
+from appliance.i18n import _
 from appliance.errors import NotFound
 
 from .access import PUBLIC, access
@@ -27,7 +28,7 @@ def ca_path(box):
 def ca_certificate():
     path = ca_path(current_app.config["BOX"])
     if not path.exists():
-        raise NotFound("HTTPS is not switched on for this box (web.https_port)")
+        raise NotFound(_("HTTPS is not switched on for this box (web.https_port)"))
     return path.read_bytes(), 200, {
         "Content-Type": "application/x-x509-ca-cert",
         "Content-Disposition": 'attachment; filename="tillbox-ca.crt"'}
@@ -38,7 +39,7 @@ def ca_certificate():
 def ca_page():
     box = current_app.config["BOX"]
     if not ca_path(box).exists():
-        raise NotFound("HTTPS is not switched on for this box (web.https_port)")
+        raise NotFound(_("HTTPS is not switched on for this box (web.https_port)"))
     # Always the plain-HTTP address: the phone does not trust HTTPS yet.
     host = request.host.split(":")[0]
     http_port = box.config.web.port

@@ -54,9 +54,8 @@ def _page(template: str, **kw):
 @access(PUBLIC)  # customers share the Wi-Fi: nothing about takings on a public page
 def index():
     box = current_app.config["BOX"]
-    seq, _hash = box.ledger.head()
     return _page("index.html", day=box.orders.today(),
-                 products=box.master.catalog.counts()["products"], journal_seq=seq,
+                 products=box.master.catalog.counts()["products"],
                  device_id=box.ledger.device_id, https=bool(box.config.web.https_port))
 
 

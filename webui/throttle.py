@@ -32,8 +32,15 @@ class LoginThrottle:
     def __init__(self, clock=time.monotonic):
         self._clock = clock
         self._lock = threading.Lock()
+        self._checking: dict[str, threading.Lock] = {}
         self._accounts: dict[str, _Counter] = {}
         self._addresses: dict[str, _Counter] = {}
+
+    def checking(self, address: str) -> threading.Lock:
+        """Held around a PIN check: parallel guesses from one address are counted one by one
+        (else a burst would all pass the limit before the first failure is recorded)."""
+        with self._lock:
+            return self._checking.setdefault(address, threading.Lock())
 
     def retry_after(self, address: str, account: str | None = None) -> float:
         """Seconds until this address (and account) may try again; 0 when it may now."""

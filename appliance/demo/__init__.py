@@ -12,6 +12,7 @@ from importlib import resources
 
 from ..errors import Conflict
 from ..orders import Actor
+from ..i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +39,8 @@ def load(box) -> list[tuple[str, str, str]]:
     from ..master.csvio import import_catalog
     master = box.master
     if master.catalog.counts()["products"] or master.staff.list(include_inactive=True):
-        raise Conflict(f"the data directory {box.config.data_dir} already has a shop in it; "
-                       "the demo is only loaded into an empty one")
+        raise Conflict(_("the data directory {data_dir} already has a shop in it; the demo is only loaded into an empty one",
+                         data_dir=box.config.data_dir))
     with resources.files(__package__).joinpath("catalog.csv").open(encoding="utf-8") as fh:
         import_catalog(master, fh)
     staff = [master.staff.add(name, role, pin) for name, role, pin in DEMO_STAFF]

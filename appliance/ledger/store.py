@@ -27,6 +27,7 @@ from ..errors import TillboxError
 from . import projections, schema
 from .records import (GENESIS_HASH, Record, StoredRecord, canonical_json, compute_hash,
                       reject_floats)
+from ..i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ class LedgerError(TillboxError):
 def _connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
     if readonly:
         if not path.exists():
-            raise LedgerError(f"ledger {path} does not exist")
+            raise LedgerError(_("ledger {path} does not exist", path=path))
         # as_uri() escapes '#', '?' and '%' that a plain "file:" string would misread.
         conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True,
                                isolation_level=None, check_same_thread=False)
@@ -51,7 +52,8 @@ def _connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
     if not readonly:
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if mode.lower() != "wal":
-            raise LedgerError(f"ledger {path}: could not switch to WAL mode (got {mode})")
+            raise LedgerError(_("ledger {path}: could not switch to WAL mode (got {mode})",
+                                path=path, mode=mode))
         # FULL: a commit is on disk when it returns, also across a power cut.
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
@@ -161,8 +163,8 @@ class Ledger:
         elif meta.get("device_id") != device_id:
             # The journal's seq belongs to one device; mixing two would fork head office's view.
             raise LedgerError(
-                f"ledger {self.path} belongs to device {meta.get('device_id')!r}, "
-                f"not {device_id!r}: set shop.device_id back, or use another data directory")
+                _("ledger {path} belongs to device {value}, not {device_id}: set shop.device_id back, or use another data directory",
+                  path=self.path, value=repr(meta.get('device_id')), device_id=repr(device_id)))
         self.device_id = meta["device_id"]
         self.store_id = meta.get("store_id", store_id)
 
@@ -175,7 +177,7 @@ class Ledger:
         """
         with self._lock:
             if self._closed:
-                raise LedgerError("ledger is closed")
+                raise LedgerError(_("ledger is closed"))
             if self._depth:
                 name = f"sp{self._depth}"
                 self._conn.execute(f"SAVEPOINT {name}")
@@ -216,7 +218,7 @@ class Ledger:
         """A consistent read of the projections (shares the writer's connection)."""
         with self._lock:
             if self._closed:
-                raise LedgerError("ledger is closed")
+                raise LedgerError(_("ledger is closed"))
             if self._depth:  # inside a write transaction: it already is consistent
                 yield self._conn
                 return

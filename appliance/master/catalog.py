@@ -32,6 +32,7 @@ from ..money import MAX_AMOUNT
 from ..validate import text
 from .ean import validate_barcode
 from .storage import CorruptStorageError
+from ..i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +144,8 @@ class Product:
         for v in self.variants:
             if v.id == variant_id:
                 return v
-        raise NotFound(f'product "{self.name}" has no variant {variant_id}',
+        raise NotFound(_("product \"{name}\" has no variant {variant_id}",
+                         name=self.name, variant_id=variant_id),
                        field="variant_id")
 
     def active_variants(self) -> list[Variant]:
@@ -184,16 +186,19 @@ class Category:
 
 def _text(value, field_name: str, max_len: int, *, required: bool) -> str:
     if value is None:  # None is not text here (the shared check would take it as empty)
-        raise ValidationError(f"{field_name} must be text", field=field_name)
+        raise ValidationError(_("{field_name} must be text",
+                                field_name=field_name), field=field_name)
     return text(value, field_name, max_len, required=required)
 
 
 def _whole(value, field_name: str, *, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(f"{field_name} must be a whole number, not "
-                              f"{type(value).__name__} {value!r}", field=field_name)
+        raise ValidationError(_("{field_name} must be a whole number, not {name} {value}",
+                                field_name=field_name, name=type(value).__name__, value=repr(value)),
+                                field=field_name)
     if not low <= value <= high:
-        raise ValidationError(f"{field_name} must be between {low} and {high}",
+        raise ValidationError(_("{field_name} must be between {low} and {high}",
+                                field_name=field_name, low=low, high=high),
                               field=field_name)
     return value
 
@@ -207,19 +212,23 @@ def _amount(value, field_name: str) -> int:
             hint = f'the text "{value}" (convert it with money.parse_amount)'
         else:
             hint = type(value).__name__
-        raise ValidationError(f"{field_name} must be an int number of fen, not {hint}",
+        raise ValidationError(_("{field_name} must be an int number of fen, not {hint}",
+                                field_name=field_name, hint=hint),
                               field=field_name)
     if value < 0:
-        raise ValidationError(f"{field_name} must not be negative", field=field_name)
+        raise ValidationError(_("{field_name} must not be negative",
+                                field_name=field_name), field=field_name)
     if value > MAX_AMOUNT:
-        raise ValidationError(f"{field_name} is larger than the most the box accepts",
+        raise ValidationError(_("{field_name} is larger than the most the box accepts",
+                                field_name=field_name),
                               field=field_name)
     return value
 
 
 def _flag(value, field_name: str) -> bool:
     if not isinstance(value, bool):
-        raise ValidationError(f"{field_name} must be true or false", field=field_name)
+        raise ValidationError(_("{field_name} must be true or false",
+                                field_name=field_name), field=field_name)
     return value
 
 
@@ -228,38 +237,44 @@ def _check_id(value, field_name: str, prefix: str) -> str:
         return new_id(prefix)
     if not isinstance(value, str) or not _ID_RE.match(value):
         raise ValidationError(
-            f"{field_name} {value!r} is not a valid id (letters, digits, . _ -; at most 64)",
+            _("{field_name} {value} is not a valid id (letters, digits, . _ -; at most 64)",
+              field_name=field_name, value=repr(value)),
             field=field_name)
     return value
 
 
 def _barcode_list(value, field_name: str) -> list[str]:
     if not isinstance(value, (list, tuple)):
-        raise ValidationError(f"{field_name} must be a list of barcodes", field=field_name)
+        raise ValidationError(_("{field_name} must be a list of barcodes",
+                                field_name=field_name), field=field_name)
     return [validate_barcode(code, field=field_name) for code in value]
 
 
 def _spec(value, field_name: str) -> dict[str, str]:
     if not isinstance(value, Mapping) or not value:
         raise ValidationError(
-            f"{field_name} must name at least one property, like 颜色=红", field=field_name)
+            _("{field_name} must name at least one property, like 颜色=红",
+              field_name=field_name), field=field_name)
     spec: dict[str, str] = {}
     for k, v in value.items():
         k = _text(k, f"{field_name} name", MAX_SPEC_TEXT, required=True)
         v = _text(v, f"{field_name} {k}", MAX_SPEC_TEXT, required=True)
         if any(sep in k or sep in v for sep in SPEC_SEPARATORS):
             raise ValidationError(
-                f"{field_name} {k}={v} must not contain any of {' '.join(SPEC_SEPARATORS)}",
+                _("{field_name} {k}={v} must not contain any of {SPEC_SEPARATORS}",
+                  field_name=field_name, k=k, v=v, SPEC_SEPARATORS=' '.join(SPEC_SEPARATORS)),
                 field=field_name)
         if k in spec:
-            raise ValidationError(f"{field_name} names {k} twice", field=field_name)
+            raise ValidationError(_("{field_name} names {k} twice",
+                                    field_name=field_name, k=k), field=field_name)
         spec[k] = v
     return spec
 
 
 def normalize_variant(variant: Variant, index: int) -> Variant:
     if not isinstance(variant, Variant):
-        raise ValidationError(f"variants[{index}] must be a Variant", field="variants")
+        raise ValidationError(_("variants[{index}] must be a Variant",
+                                index=index), field="variants")
     where = f"variants[{index}]"
     v = variant.copy()
     v.id = _check_id(v.id, f"{where}.id", "v")
@@ -279,7 +294,7 @@ def normalize_product(product: Product, category_ids: Container[str]) -> Product
     catalog (sku, barcodes) is the catalog's job.
     """
     if not isinstance(product, Product):
-        raise ValidationError("expected a Product")
+        raise ValidationError(_("expected a Product"))
     p = product.copy()
     p.id = _check_id(p.id, "id", "p")
     p.sku = _text(p.sku, "sku", MAX_SKU, required=True)
@@ -295,11 +310,12 @@ def normalize_product(product: Product, category_ids: Container[str]) -> Product
     if p.category_id in ("", None):
         p.category_id = None
     elif not isinstance(p.category_id, str) or p.category_id not in category_ids:
-        raise ValidationError(f"category {p.category_id!r} does not exist",
+        raise ValidationError(_("category {category_id} does not exist",
+                                category_id=repr(p.category_id)),
                               field="category_id")
     p.barcodes = _barcode_list(p.barcodes, "barcodes")
     if not isinstance(p.variants, (list, tuple)):
-        raise ValidationError("variants must be a list", field="variants")
+        raise ValidationError(_("variants must be a list"), field="variants")
     p.variants = [normalize_variant(v, i) for i, v in enumerate(p.variants)]
 
     seen_ids: set[str] = set()
@@ -307,26 +323,28 @@ def normalize_product(product: Product, category_ids: Container[str]) -> Product
     seen_skus: set[str] = set()
     for v in p.variants:
         if v.id in seen_ids:
-            raise ValidationError(f"variant id {v.id} appears twice", field="variants")
+            raise ValidationError(_("variant id {id} appears twice", id=v.id), field="variants")
         if spec_key(v.spec) in seen_specs:
-            raise ValidationError(f"two variants have the same spec {v.spec_text}",
+            raise ValidationError(_("two variants have the same spec {spec_text}",
+                                    spec_text=v.spec_text),
                                   field="variants")
         if v.sku and v.sku in seen_skus:
-            raise ValidationError(f"two variants have the same sku {v.sku}", field="variants")
+            raise ValidationError(_("two variants have the same sku {sku}",
+                                    sku=v.sku), field="variants")
         seen_ids.add(v.id)
         seen_specs.add(spec_key(v.spec))
         seen_skus.add(v.sku)
     codes = list(p.barcodes) + [c for v in p.variants for c in v.barcodes]
     dupes = sorted({c for c in codes if codes.count(c) > 1})
     if dupes:
-        raise ValidationError(f"barcode {dupes[0]} is given twice for this product",
+        raise ValidationError(_("barcode {dupes} is given twice for this product", dupes=dupes[0]),
                               field="barcodes")
     return p
 
 
 def normalize_category(category: Category) -> Category:
     if not isinstance(category, Category):
-        raise ValidationError("expected a Category")
+        raise ValidationError(_("expected a Category"))
     c = category.copy()
     c.id = _check_id(c.id, "id", "c")
     c.name = _text(c.name, "name", MAX_CATEGORY_NAME, required=True)
@@ -448,7 +466,8 @@ class Catalog:
     def get_product(self, product_id: str) -> Product:
         p = self.find_product(product_id)
         if p is None:
-            raise NotFound(f"no product with id {product_id}", field="product_id")
+            raise NotFound(_("no product with id {product_id}",
+                             product_id=product_id), field="product_id")
         return p
 
     def find_by_sku(self, sku: str) -> Product | None:
@@ -501,7 +520,8 @@ class Catalog:
     def get_category(self, category_id: str) -> Category:
         c = self._state.categories.get(category_id)
         if c is None:
-            raise NotFound(f"no category with id {category_id}", field="category_id")
+            raise NotFound(_("no category with id {category_id}",
+                             category_id=category_id), field="category_id")
         return c.copy()
 
     def find_category_by_name(self, name: str) -> Category | None:
@@ -552,7 +572,8 @@ class Catalog:
             c = normalize_category(category)
             for other in st.categories.values():
                 if other.id != c.id and other.name.casefold() == c.name.casefold():
-                    raise ValidationError(f"there is already a category named {other.name}",
+                    raise ValidationError(_("there is already a category named {name}",
+                                            name=other.name),
                                           field="name")
             doc = c.to_doc()
             table = self._db.table(CATEGORIES)
@@ -577,9 +598,9 @@ class Catalog:
             for c in categories:
                 c = normalize_category(c)
                 if c.id in cats:
-                    raise ValidationError(f"category id {c.id} appears twice")
+                    raise ValidationError(_("category id {id} appears twice", id=c.id))
                 if c.name.casefold() in names:
-                    raise ValidationError(f"category name {c.name} appears twice")
+                    raise ValidationError(_("category name {name} appears twice", name=c.name))
                 cats[c.id] = c
                 names.add(c.name.casefold())
             prods: dict[str, Product] = {}
@@ -587,10 +608,10 @@ class Catalog:
                 try:
                     p = normalize_product(p, cats)
                 except ValidationError as exc:
-                    raise ValidationError(f"{_describe(p)}: {exc.message}",
+                    raise ValidationError(_("{p}: {message}", p=_describe(p), message=exc.message),
                                           field=exc.field) from None
                 if p.id in prods:
-                    raise ValidationError(f"product id {p.id} appears twice")
+                    raise ValidationError(_("product id {id} appears twice", id=p.id))
                 prods[p.id] = p
             self._check_all_unique(prods.values())
 
@@ -622,7 +643,8 @@ class Catalog:
                     keys[obj.id] = int(key)
                 except (KeyError, TypeError, ValueError, AttributeError) as exc:
                     raise CorruptStorageError(
-                        f"record {key} of table {table} in {where} is damaged ({exc!r})"
+                        _("record {key} of table {table} in {where} is damaged ({exc})",
+                          key=key, table=table, where=where, exc=repr(exc))
                     ) from exc
                 items[obj.id] = obj
         log.info("catalog loaded: %d products, %d categories", len(products), len(categories))
@@ -641,12 +663,14 @@ class Catalog:
         owner = st.skus.get(p.sku)
         if owner is not None and owner != p.id:
             raise ValidationError(
-                f"sku {p.sku} is already used by {_describe(st.products[owner])}", field="sku")
+                _("sku {sku} is already used by {products}",
+                  sku=p.sku, products=_describe(st.products[owner])), field="sku")
         for code, _vid in sellable_barcodes(p):
             hit = st.barcodes.get(code)
             if hit is not None and hit[0] != p.id:
                 raise ValidationError(
-                    f"barcode {code} is already used by {_describe(st.products[hit[0]])}",
+                    _("barcode {code} is already used by {products}",
+                      code=code, products=_describe(st.products[hit[0]])),
                     field="barcodes")
 
     @staticmethod
@@ -655,11 +679,13 @@ class Catalog:
         codes: dict[str, Product] = {}
         for p in products:
             if p.sku in skus:
-                raise ValidationError(f"{_describe(p)}: sku {p.sku} is already used by "
-                                      f"{_describe(skus[p.sku])}", field="sku")
+                raise ValidationError(_("{p}: sku {sku} is already used by {skus}",
+                                        p=_describe(p), sku=p.sku, skus=_describe(skus[p.sku])),
+                                        field="sku")
             skus[p.sku] = p
             for code, _vid in sellable_barcodes(p):
                 if code in codes:
-                    raise ValidationError(f"{_describe(p)}: barcode {code} is already used by "
-                                          f"{_describe(codes[code])}", field="barcodes")
+                    raise ValidationError(_("{p}: barcode {code} is already used by {codes}",
+                                            p=_describe(p), code=code, codes=_describe(codes[code])),
+                                            field="barcodes")
                 codes[code] = p

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from ..errors import ValidationError
+from ..i18n import _
 
 MAX_BARCODE_LEN = 48
 #: Printable ASCII without space. Scanners send ASCII; anything else is a typing accident
@@ -48,15 +49,16 @@ def make_internal_ean13(prefix: str, number: int) -> str:
     ``make_internal_ean13("20", 1)`` -> ``"2000000000015"``. In-store prefixes are 20-29.
     """
     if not isinstance(prefix, str) or not _DIGITS_RE.match(prefix) or len(prefix) > 11:
-        raise ValidationError("barcode prefix must be 1 to 11 digits, like \"20\"",
+        raise ValidationError(_("barcode prefix must be 1 to 11 digits, like \"20\""),
                               field="prefix")
     if not isinstance(number, int) or isinstance(number, bool) or number < 0:
-        raise ValidationError("barcode number must be a whole number, 0 or more",
+        raise ValidationError(_("barcode number must be a whole number, 0 or more"),
                               field="number")
     width = 12 - len(prefix)
     if number >= 10 ** width:
         raise ValidationError(
-            f"number {number} does not fit in {width} digits after prefix {prefix}",
+            _("number {number} does not fit in {width} digits after prefix {prefix}",
+              number=number, width=width, prefix=prefix),
             field="number")
     first12 = f"{prefix}{number:0{width}d}"
     return first12 + _check_digit(first12)
@@ -65,24 +67,27 @@ def make_internal_ean13(prefix: str, number: int) -> str:
 def validate_barcode(code, *, field: str = "barcode") -> str:
     """Return ``code`` without surrounding whitespace, or raise ValidationError saying why."""
     if not isinstance(code, str):
-        raise ValidationError(f"{field} must be text", field=field)
+        raise ValidationError(_("{field} must be text", field=field), field=field)
     code = code.strip()
     if not code:
-        raise ValidationError(f"{field} is empty", field=field)
+        raise ValidationError(_("{field} is empty", field=field), field=field)
     if len(code) > MAX_BARCODE_LEN:
         raise ValidationError(
-            f"{field} {code[:20]}... is longer than {MAX_BARCODE_LEN} characters", field=field)
+            _("{field} {code}... is longer than {MAX_BARCODE_LEN} characters",
+              field=field, code=code[:20], MAX_BARCODE_LEN=MAX_BARCODE_LEN), field=field)
     if not _BARCODE_RE.match(code):
         raise ValidationError(
-            f'{field} "{code}" may only hold printable ASCII characters other than "|", '
-            f"with no spaces", field=field)
+            _("{field} \"{code}\" may only hold printable ASCII characters other than \"|\", with no spaces",
+              field=field, code=code), field=field)
     if _DIGITS_RE.match(code):
         if len(code) == 13 and not is_valid_ean13(code):
             raise ValidationError(
-                f"{field} {code} is not a valid EAN-13: the last digit should be "
-                f"{_check_digit(code[:12])} (check for a mistyped digit)", field=field)
+                _("{field} {code} is not a valid EAN-13: the last digit should be {check}"
+                  " (check for a mistyped digit)", field=field, code=code,
+                  check=_check_digit(code[:12])), field=field)
         if len(code) == 8 and not is_valid_ean8(code):
             raise ValidationError(
-                f"{field} {code} is not a valid EAN-8: the last digit should be "
-                f"{_check_digit(code[:7])} (check for a mistyped digit)", field=field)
+                _("{field} {code} is not a valid EAN-8: the last digit should be {check}"
+                  " (check for a mistyped digit)", field=field, code=code,
+                  check=_check_digit(code[:7])), field=field)
     return code

@@ -17,6 +17,7 @@ from tinydb.table import Document
 from ..errors import ValidationError
 from ..money import MAX_AMOUNT, ROUND_OFF_MODES, ROUND_OFF_UNITS
 from ..tenders import METHODS
+from ..i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,8 @@ def _schema(key) -> Setting:
     try:
         return SETTINGS_SCHEMA[key]
     except (KeyError, TypeError):
-        raise UnknownSettingError(f"there is no setting named {key!r}", field=str(key)) \
+        raise UnknownSettingError(_("there is no setting named {key}",
+                                    key=repr(key)), field=str(key)) \
             from None
 
 
@@ -124,11 +126,12 @@ def validate_setting(key: str, value) -> Any:
     if not type_ok:
         wanted = {str: "text", int: "a whole number", bool: "true or false",
                   list: "a list of names"}[spec.type]
-        raise ValidationError(f"setting {key} must be {wanted}, not "
-                              f"{type(value).__name__} {value!r}", field=key)
+        raise ValidationError(_("setting {key} must be {wanted}, not {name} {value}",
+                                key=key, wanted=wanted, name=type(value).__name__,
+                                value=repr(value)), field=key)
     problem = spec.check(value)
     if problem:
-        raise ValidationError(f"setting {key} {problem}", field=key)
+        raise ValidationError(_("setting {key} {problem}", key=key, problem=problem), field=key)
     return list(value) if spec.type is list else value
 
 
@@ -165,7 +168,7 @@ class Settings:
     def update(self, values: dict) -> None:
         """Set several settings at once: all are checked first, then one write."""
         if not isinstance(values, dict):
-            raise ValidationError("settings must be given as an object of key: value")
+            raise ValidationError(_("settings must be given as an object of key: value"))
         checked = {key: validate_setting(key, value) for key, value in values.items()}
         with self._lock:
             self._table.upsert(Document(checked, doc_id=_DOC_ID))

@@ -21,6 +21,7 @@ from tinydb import Query, TinyDB
 
 from ..errors import Conflict, NotFound, ValidationError
 from .catalog import new_id
+from ..i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -84,29 +85,32 @@ def _is_trivial(pin: str) -> bool:
 
 def validate_pin(pin, role: str) -> str:
     if not isinstance(pin, str):
-        raise ValidationError("PIN must be given as text (so leading zeros are kept)",
+        raise ValidationError(_("PIN must be given as text (so leading zeros are kept)"),
                               field="pin")
     if not _PIN_RE.match(pin):
-        raise ValidationError("PIN must be 4 to 8 digits", field="pin")
+        raise ValidationError(_("PIN must be 4 to 8 digits"), field="pin")
     if role in STRONG_PIN_ROLES and _is_trivial(pin):
         raise ValidationError(
-            f"a {role}'s PIN must not be one digit repeated or a run like 1234 or 4321",
+            _("a {role}'s PIN must not be one digit repeated or a run like 1234 or 4321",
+              role=role),
             field="pin")
     return pin
 
 
 def _validate_role(role) -> str:
     if role not in ROLES:
-        raise ValidationError(f"role must be one of {', '.join(ROLES)}", field="role")
+        raise ValidationError(_("role must be one of {ROLES}",
+                                ROLES=', '.join(ROLES)), field="role")
     return role
 
 
 def _validate_name(name) -> str:
     if not isinstance(name, str) or not name.strip():
-        raise ValidationError("name must not be empty", field="name")
+        raise ValidationError(_("name must not be empty"), field="name")
     name = name.strip()
     if len(name) > MAX_NAME or any(ch < " " for ch in name):
-        raise ValidationError(f"name must be one line of at most {MAX_NAME} characters",
+        raise ValidationError(_("name must be one line of at most {MAX_NAME} characters",
+                                MAX_NAME=MAX_NAME),
                               field="name")
     return name
 
@@ -157,7 +161,8 @@ class StaffDirectory:
     def get(self, staff_id: str) -> Staff:
         s = self.find(staff_id)
         if s is None:
-            raise NotFound(f"no staff member with id {staff_id}", field="staff_id")
+            raise NotFound(_("no staff member with id {staff_id}",
+                             staff_id=staff_id), field="staff_id")
         return s
 
     def list(self, include_inactive: bool = False) -> list[Staff]:
@@ -225,10 +230,10 @@ class StaffDirectory:
         for other in self._all():
             if other.active and other.id != except_id and check_pin(pin, other.pin_hash):
                 # Deliberately not saying whose PIN it is.
-                raise Conflict("that PIN is already in use; choose another", field="pin")
+                raise Conflict(_("that PIN is already in use; choose another"), field="pin")
 
     def _refuse_losing_last_owner(self, staff: Staff) -> None:
         owners = [s for s in self._all() if s.active and s.role == "owner" and s.id != staff.id]
         if staff.active and not owners:
-            raise Conflict(f"{staff.name} is the last active owner; make someone else owner "
-                           f"first", field="staff_id")
+            raise Conflict(_("{name} is the last active owner; make someone else owner first",
+                             name=staff.name), field="staff_id")

@@ -17,6 +17,7 @@ import tempfile
 from tinydb.storages import Storage
 
 from ..errors import ValidationError
+from ..i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +63,12 @@ class AtomicJSONStorage(Storage):
             data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
             raise CorruptStorageError(
-                f"data file {self.path} is damaged and cannot be read ({exc}); restore it "
-                f"from a backup or move it aside") from exc
+                _("data file {path} is damaged and cannot be read ({exc}); restore it from a backup or move it aside",
+                  path=self.path, exc=exc)) from exc
         if not isinstance(data, dict):
             raise CorruptStorageError(
-                f"data file {self.path} does not hold a JSON object; restore it from a backup "
-                f"or move it aside")
+                _("data file {path} does not hold a JSON object; restore it from a backup or move it aside",
+                  path=self.path))
         self._cache = data
         log.debug("loaded %s (%d bytes)", self.path, len(raw))
         return data

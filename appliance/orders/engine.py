@@ -25,6 +25,7 @@ from .permissions import Actor, allowed, require
 from .pricing import PricingLine, PricingPipeline, Priced
 from ..tenders import METHODS
 from ..validate import text
+from ..i18n import _
 
 log = logging.getLogger(__name__)
 audit = logging.getLogger("audit")
@@ -44,18 +45,19 @@ class PaymentResult:
 
 def _qty(value, field: str = "qty", *, allow_zero: bool = False) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(f"{field} must be a whole number", field=field)
+        raise ValidationError(_("{field} must be a whole number", field=field), field=field)
     low = 0 if allow_zero else 1
     if not low <= value <= MAX_QTY:
-        raise ValidationError(f"{field} must be from {low} to {MAX_QTY}", field=field)
+        raise ValidationError(_("{field} must be from {low} to {MAX_QTY}",
+                                field=field, low=low, MAX_QTY=MAX_QTY), field=field)
     return value
 
 
 def _price(value, field: str = "unit_price") -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(f"{field} must be an amount in fen (int)", field=field)
+        raise ValidationError(_("{field} must be an amount in fen (int)", field=field), field=field)
     if not 0 <= value <= money.MAX_AMOUNT:
-        raise ValidationError(f"{field} is out of range", field=field)
+        raise ValidationError(_("{field} is out of range", field=field), field=field)
     return value
 
 
@@ -73,7 +75,7 @@ class OrderEngine:
         with self.ledger.reading() as conn:
             order = model.load_order(conn, order_id)
         if order is None:
-            raise NotFound(f"order {order_id} does not exist")
+            raise NotFound(_("order {order_id} does not exist", order_id=order_id))
         return order
 
     def find_by_number(self, number: str) -> model.Order:
@@ -81,13 +83,13 @@ class OrderEngine:
             row = conn.execute("SELECT id FROM orders WHERE number = ?", (number,)).fetchone()
             order = model.load_order(conn, row[0]) if row else None
         if order is None:
-            raise NotFound(f"order number {number} does not exist")
+            raise NotFound(_("order number {number} does not exist", number=number))
         return order
 
     def list_orders(self, status: str | None = None, business_day: str | None = None,
                     limit: int = 100) -> list[model.Order]:
         if status is not None and status not in ("open", "parked", "paid", "cancelled"):
-            raise ValidationError("status must be open, parked, paid or cancelled",
+            raise ValidationError(_("status must be open, parked, paid or cancelled"),
                                   field="status")
         with self.ledger.reading() as conn:
             return model.list_orders(conn, status=status, business_day=business_day,
@@ -149,21 +151,23 @@ class OrderEngine:
               ) -> model.Order:
         order = model.load_order(tx.conn, order_id)
         if order is None:
-            raise NotFound(f"order {order_id} does not exist")
+            raise NotFound(_("order {order_id} does not exist", order_id=order_id))
         if expected_version is not None and expected_version != order.version:
-            raise Conflict(f"order {order.number} was changed on another screen (version "
-                           f"{order.version}, you had {expected_version}): reload it and "
-                           "try again")
+            raise Conflict(_("order {number} was changed on another screen (version {version}, you had {expected_version}): reload it and try again",
+                             number=order.number, version=order.version,
+                             expected_version=expected_version))
         return order
 
     def _editable(self, order: model.Order) -> None:
         if order.status == "parked":
-            raise Conflict(f"order {order.number} is parked: recall it before changing it")
+            raise Conflict(_("order {number} is parked: recall it before changing it",
+                             number=order.number))
         if order.status != "open":
-            raise Conflict(f"order {order.number} is {order.status} and can no longer change")
+            raise Conflict(_("order {number} is {status} and can no longer change",
+                             number=order.number, status=order.status))
         if order.frozen:
-            raise Conflict(f"order {order.number} has payments: void them before changing"
-                           " the items")
+            raise Conflict(_("order {number} has payments: void them before changing the items",
+                             number=order.number))
 
     def _actor(self, actor: Actor) -> dict:
         return actor.journal(self.ledger.device_id)
@@ -179,8 +183,8 @@ class OrderEngine:
             return
         have = self._stock_in_tx(tx, product_id, variant_id)
         if wanted > have:
-            raise Conflict(f"only {have} of {name} in stock (the shop does not allow selling"
-                           " below zero)")
+            raise Conflict(_("only {have} of {name} in stock (the shop does not allow selling below zero)",
+                             have=have, name=name))
 
     # -- commands --------------------------------------------------------------------------
 
@@ -205,7 +209,8 @@ class OrderEngine:
         name = text(name, "customer_name", 40)
         phone = text(phone, "customer_phone", 20)
         if phone and not _PHONE_RE.match(phone):
-            raise ValidationError(f'customer phone "{phone}" is not a phone number',
+            raise ValidationError(_("customer phone \"{phone}\" is not a phone number",
+                                    phone=phone),
                                   field="customer_phone")
         return {"customer_name": name, "customer_phone": phone,
                 "note": text(note, "note", 200, multiline=True)}
@@ -217,7 +222,8 @@ class OrderEngine:
         with self.ledger.transaction() as tx:
             order = self._load(tx, order_id, expected_version)
             if order.status not in ("open", "parked"):
-                raise Conflict(f"order {order.number} is {order.status} and can no longer change")
+                raise Conflict(_("order {number} is {status} and can no longer change",
+                                 number=order.number, status=order.status))
             fields = self._customer_fields(
                 order.customer_name if customer_name is None else customer_name,
                 order.customer_phone if customer_phone is None else customer_phone,
@@ -277,26 +283,27 @@ class OrderEngine:
             barcode = text(barcode, "barcode", 48)
             found = catalog.lookup_barcode(barcode)
             if found is None:
-                raise NotFound(f"no product has barcode {barcode}")
+                raise NotFound(_("no product has barcode {barcode}", barcode=barcode))
             product, variant = found
             if variant is None and variant_id:
                 variant = product.variant(variant_id)
         elif product_id:
             product = catalog.find_product(product_id)
             if product is None:
-                raise NotFound(f"product {product_id} does not exist")
+                raise NotFound(_("product {product_id} does not exist", product_id=product_id))
             variant = product.variant(variant_id) if variant_id else None  # NotFound if not
         else:
-            raise ValidationError("give a barcode or a product id", field="barcode")
+            raise ValidationError(_("give a barcode or a product id"), field="barcode")
         if not product.active:
-            raise Conflict(f"{product.name} is no longer sold (deactivated)")
+            raise Conflict(_("{name} is no longer sold (deactivated)", name=product.name))
         active_variants = [v for v in product.variants if v.active]
         if variant is None and active_variants:
             specs = ", ".join(" ".join(v.spec.values()) for v in active_variants[:8])
-            raise ValidationError(f"choose a spec of {product.name}: {specs}",
+            raise ValidationError(_("choose a spec of {name}: {specs}",
+                                    name=product.name, specs=specs),
                                   field="variant_id")
         if variant is not None and not variant.active:
-            raise Conflict(f"this spec of {product.name} is no longer sold")
+            raise Conflict(_("this spec of {name} is no longer sold", name=product.name))
         return product, variant
 
     def change_line(self, actor: Actor, order_id: str, line_id: str, *, qty: int | None = None,
@@ -310,7 +317,8 @@ class OrderEngine:
             self._editable(order)
             line = order.line(line_id)
             if line is None:
-                raise NotFound(f"order {order.number} has no line {line_id}")
+                raise NotFound(_("order {number} has no line {line_id}",
+                                 number=order.number, line_id=line_id))
             new_qty = line.qty if qty is None else qty
             new_price, override_by = line.unit_price, line.override_by
             if unit_price is not None and _price(unit_price) != line.unit_price:
@@ -338,7 +346,8 @@ class OrderEngine:
             order = self._load(tx, order_id, expected_version)
             self._editable(order)
             if order.line(line_id) is None:
-                raise NotFound(f"order {order.number} has no line {line_id}")
+                raise NotFound(_("order {number} has no line {line_id}",
+                                 number=order.number, line_id=line_id))
             tx.append("order.line_removed", self._actor(actor),
                       {"order_id": order_id, "line_id": line_id})
             return self._load(tx, order_id)
@@ -352,8 +361,8 @@ class OrderEngine:
                 return order
             self._editable(order)
             if not order.lines:
-                raise ValidationError(f"order {order.number} has no items: add some before "
-                                      "parking it")
+                raise ValidationError(_("order {number} has no items: add some before parking it",
+                                        number=order.number))
             tx.append("order.parked", self._actor(actor), {"order_id": order_id})
             return self._load(tx, order_id)
 
@@ -364,7 +373,8 @@ class OrderEngine:
             if order.status == "open":
                 return order
             if order.status != "parked":
-                raise Conflict(f"order {order.number} is {order.status}, not parked")
+                raise Conflict(_("order {number} is {status}, not parked",
+                                 number=order.number, status=order.status))
             tx.append("order.recalled", self._actor(actor),
                       {"order_id": order_id, "terminal": actor.terminal})
             return self._load(tx, order_id)
@@ -378,10 +388,12 @@ class OrderEngine:
             if not own_unpaid:
                 require(actor, "order.cancel", what="cancelling someone else's order")
             if order.status not in ("open", "parked"):
-                raise Conflict(f"order {order.number} is {order.status} and cannot be cancelled"
-                               + (": refund it instead" if order.status == "paid" else ""))
+                raise Conflict(_("order {number} is {status} and cannot be cancelled",
+                                 number=order.number, status=order.status)
+                               + (_(": refund it instead") if order.status == "paid" else ""))
             if order.live_payments:
-                raise Conflict(f"order {order.number} has payments: void them first")
+                raise Conflict(_("order {number} has payments: void them first",
+                                 number=order.number))
             tx.append("order.cancelled", self._actor(actor),
                       {"order_id": order_id, "reason": reason})
             audit.info("order cancelled order=%s by=%s reason=%s", order.number,
@@ -393,18 +405,20 @@ class OrderEngine:
         require(actor, "payment.take", what="taking payment")
         tender = METHODS.get(method)
         if tender is None:
-            raise ValidationError(f"unknown payment method {method!r}; use one of "
-                                  f"{', '.join(METHODS)}", field="method")
+            raise ValidationError(_("unknown payment method {method}; use one of {METHODS}",
+                                    method=repr(method), METHODS=', '.join(METHODS)),
+                                    field="method")
         if method not in self.master.settings.get("tenders.enabled"):
-            raise ValidationError(f"payment method {method} is switched off in the settings",
+            raise ValidationError(_("payment method {method} is switched off in the settings",
+                                    method=method),
                                   field="method")
         if method == "member_balance":
-            raise ValidationError("paying from a member balance needs the members module,"
-                                  " which is not set up on this box", field="method")
+            raise ValidationError(_("paying from a member balance needs the members module, which is not set up on this box"), field="method")
         amount = _price(amount, "amount")
         reference = text(reference, "reference", 64)
         if tender.needs_reference and not reference:
-            raise ValidationError(f"a {method} payment needs {tender.reference_hint}",
+            raise ValidationError(_("a {method} payment needs {reference_hint}",
+                                    method=method, reference_hint=tender.reference_hint),
                                   field="reference")
         if idempotency_key is not None:
             idempotency_key = text(idempotency_key, "idempotency_key", 64, required=True)
@@ -416,22 +430,27 @@ class OrderEngine:
                               if p.idempotency_key == idempotency_key), None)
                 if prior is not None:
                     if prior.voided or prior.method != method or prior.tendered != amount:
-                        raise Conflict(
-                            f"payment request {idempotency_key} was already used for a "
-                            f"{'voided ' if prior.voided else ''}{prior.method} payment of "
-                            f"{money.format_amount(prior.tendered)}: start a new payment")
+                        used = (_("payment request {key} was already used for a voided {method}"
+                                  " payment of {tendered}: start a new payment", key=idempotency_key,
+                                  method=prior.method, tendered=money.format_amount(prior.tendered))
+                                if prior.voided else
+                                _("payment request {key} was already used for a {method} payment of"
+                                  " {tendered}: start a new payment", key=idempotency_key,
+                                  method=prior.method, tendered=money.format_amount(prior.tendered)))
+                        raise Conflict(used)
                     return PaymentResult(order, prior.id, prior.amount, prior.change,
                                          order.status == "paid")
             if order.status == "paid":
-                raise Conflict(f"order {order.number} is already paid (receipt "
-                               f"{order.receipt_no})")
+                raise Conflict(_("order {number} is already paid (receipt {receipt_no})",
+                                 number=order.number, receipt_no=order.receipt_no))
             if order.status == "parked":
-                raise Conflict(f"order {order.number} is parked: recall it before taking "
-                               "payment")
+                raise Conflict(_("order {number} is parked: recall it before taking payment",
+                                 number=order.number))
             if order.status != "open":
-                raise Conflict(f"order {order.number} is {order.status}")
+                raise Conflict(_("order {number} is {status}",
+                                 number=order.number, status=order.status))
             if not order.lines:
-                raise ValidationError(f"order {order.number} has no items")
+                raise ValidationError(_("order {number} has no items", number=order.number))
             pricing = None
             if order.frozen:
                 due = order.total
@@ -442,14 +461,15 @@ class OrderEngine:
                 due = pricing.total
             remaining = due - order.paid
             if amount == 0 and remaining > 0:
-                raise ValidationError("amount must be more than 0.00", field="amount")
+                raise ValidationError(_("amount must be more than 0.00"), field="amount")
             if tender.gives_change:
                 applied = min(amount, remaining)
             else:
                 if amount > remaining:
                     raise ValidationError(
-                        f"a {method} payment of {money.format_amount(amount)} is more than the "
-                        f"{money.format_amount(remaining)} still due", field="amount")
+                        _("a {method} payment of {amount} is more than the {remaining} still due",
+                          method=method, amount=money.format_amount(amount),
+                          remaining=money.format_amount(remaining)), field="amount")
                 applied = amount
             change = amount - applied
             payment_id = str(uuid.uuid4())
@@ -510,7 +530,8 @@ class OrderEngine:
         with self.ledger.transaction() as tx:
             order = self._load(tx, order_id)
             if order.status != "paid":
-                raise Conflict(f"order {order.number} is {order.status}: it has no receipt yet")
+                raise Conflict(_("order {number} is {status}: it has no receipt yet",
+                                 number=order.number, status=order.status))
             job_id = str(uuid.uuid4())
             tx.append("receipt.reprinted", self._actor(actor), {
                 "order_id": order_id, "number": order.number, "receipt_no": order.receipt_no,
@@ -528,12 +549,14 @@ class OrderEngine:
         with self.ledger.transaction() as tx:
             order = self._load(tx, order_id)
             if order.status != "open":
-                raise Conflict(f"order {order.number} is {order.status}: "
-                               + ("refund it instead" if order.status == "paid"
-                                  else "nothing to void"))
+                raise Conflict(_("order {number} is {status}: ",
+                                 number=order.number, status=order.status)
+                               + (_("refund it instead") if order.status == "paid"
+                                  else _("nothing to void")))
             payment = next((p for p in order.live_payments if p.id == payment_id), None)
             if payment is None:
-                raise NotFound(f"order {order.number} has no live payment {payment_id}")
+                raise NotFound(_("order {number} has no live payment {payment_id}",
+                                 number=order.number, payment_id=payment_id))
             tx.append("order.payment_voided", self._actor(actor), {
                 "order_id": order_id, "payment_id": payment_id, "reason": reason,
                 "approved_by": approved_by, "unfreeze": len(order.live_payments) == 1})
@@ -557,8 +580,9 @@ class OrderEngine:
         with self.ledger.transaction() as tx:
             order = self._load(tx, order_id)
             if order.status != "paid":
-                raise Conflict(f"order {order.number} is {order.status}: only paid orders can "
-                               "be refunded" + (" (void its payments instead)"
+                raise Conflict(_("order {number} is {status}: only paid orders can be refunded",
+                                 number=order.number,
+                                 status=order.status) + (_(" (void its payments instead)")
                                                 if order.status == "open" else ""))
             wanted = self._refund_lines(order, lines)
             refund_lines, moves = [], []
@@ -596,27 +620,30 @@ class OrderEngine:
             wanted = [(ln, ln.qty - ln.refunded_qty) for ln in order.lines
                       if ln.qty > ln.refunded_qty]
             if not wanted:
-                raise Conflict(f"order {order.number} is already fully refunded")
+                raise Conflict(_("order {number} is already fully refunded", number=order.number))
             return wanted
         if not lines:
-            raise ValidationError("choose at least one line to refund", field="lines")
+            raise ValidationError(_("choose at least one line to refund"), field="lines")
         wanted, seen = [], set()
         for item in lines:
             if not isinstance(item, (tuple, list)) or len(item) != 2:
-                raise ValidationError("each refund line is a line id and a quantity",
+                raise ValidationError(_("each refund line is a line id and a quantity"),
                                       field="lines")
             line_id, qty = item
             line = order.line(line_id)
             if line is None:
-                raise NotFound(f"order {order.number} has no line {line_id}")
+                raise NotFound(_("order {number} has no line {line_id}",
+                                 number=order.number, line_id=line_id))
             if line_id in seen:
-                raise ValidationError(f"line {line_id} is listed twice", field="lines")
+                raise ValidationError(_("line {line_id} is listed twice",
+                                        line_id=line_id), field="lines")
             seen.add(line_id)
             qty = _qty(qty)
             left = line.qty - line.refunded_qty
             if qty > left:
-                raise ValidationError(f"only {left} of {line.name} can still be returned "
-                                      f"({line.refunded_qty} of {line.qty} already were)",
+                raise ValidationError(_("only {left} of {name} can still be returned ({refunded_qty} of {qty} already were)",
+                                        left=left, name=line.name, refunded_qty=line.refunded_qty,
+                                        qty=line.qty),
                                       field="lines")
             wanted.append((line, qty))
         return wanted
@@ -638,32 +665,34 @@ class OrderEngine:
                     paid_by[p.method] -= take
                     left -= take
             if left:  # cannot happen while refunds never exceed what was paid
-                raise Conflict("the refund is more than what is left of the payments")
+                raise Conflict(_("the refund is more than what is left of the payments"))
             return rows
         rows, given = [], 0
         for item in tenders:
             if not isinstance(item, (tuple, list)) or len(item) != 3:
-                raise ValidationError("each refund tender is a method, an amount and a "
-                                      "reference", field="tenders")
+                raise ValidationError(_("each refund tender is a method, an amount and a reference"), field="tenders")
             method, amount, reference = item
             if method not in METHODS:
-                raise ValidationError(f"unknown refund method {method!r}", field="tenders")
+                raise ValidationError(_("unknown refund method {method}",
+                                        method=repr(method)), field="tenders")
             amount = _price(amount, "amount")
             if amount <= 0:
-                raise ValidationError("refund tender amounts must be more than 0.00",
+                raise ValidationError(_("refund tender amounts must be more than 0.00"),
                                       field="tenders")
             if amount > paid_by.get(method, 0):
                 raise ValidationError(
-                    f"cannot refund {money.format_amount(amount)} by {method}: only "
-                    f"{money.format_amount(max(paid_by.get(method, 0), 0))} was paid that way "
-                    "and not yet refunded", field="tenders")
+                    _("cannot refund {amount} by {method}: only {available} was paid that way and"
+                      " not yet refunded", amount=money.format_amount(amount), method=method,
+                      available=money.format_amount(max(paid_by.get(method, 0), 0))),
+                    field="tenders")
             paid_by[method] -= amount
             given += amount
             rows.append({"method": method, "amount": amount,
                          "reference": text(reference, "reference", 64)})
         if given != total:
-            raise ValidationError(f"the refund tenders add up to {money.format_amount(given)},"
-                                  f" but the refund is {money.format_amount(total)}",
+            raise ValidationError(_("the refund tenders add up to {given}, but the refund is {total}",
+                                    given=money.format_amount(given),
+                                    total=money.format_amount(total)),
                                   field="tenders")
         return rows
 
@@ -672,11 +701,11 @@ class OrderEngine:
         require(actor, "stock.adjust", what="adjusting stock")
         if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0 \
                 or abs(delta) > 1_000_000:
-            raise ValidationError("delta must be a non-zero whole number", field="delta")
+            raise ValidationError(_("delta must be a non-zero whole number"), field="delta")
         reason = text(reason, "reason", 40, required=True)
         product = self.master.catalog.find_product(product_id)
         if product is None:
-            raise NotFound(f"product {product_id} does not exist")
+            raise NotFound(_("product {product_id} does not exist", product_id=product_id))
         if variant_id:
             product.variant(variant_id)  # NotFound when the product has no such variant
         with self.ledger.transaction() as tx:
@@ -691,7 +720,7 @@ class OrderEngine:
 def actor_for(staff, terminal: str = "counter") -> Actor:
     """Build an Actor from an authenticated Staff record."""
     if not staff.active:
-        raise Forbidden(f"{staff.name} is deactivated")
+        raise Forbidden(_("{name} is deactivated", name=staff.name))
     return Actor(staff.id, staff.role, terminal)
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ..errors import Forbidden
 from ..master.staff import ROLES, role_at_least
+from ..i18n import _
 
 #: permission -> the lowest role that has it
 PERMISSIONS: dict[str, str] = {
@@ -49,4 +50,5 @@ def require(actor: Actor, permission: str, approver: Actor | None = None,
     if allowed(approver, permission):
         return approver
     need = PERMISSIONS[permission]
-    raise Forbidden(f"{what or permission} needs a {need} (you are signed in as {actor.role})")
+    raise Forbidden(_("{value} needs a {need} (you are signed in as {role})",
+                      value=what or permission, need=need, role=actor.role))

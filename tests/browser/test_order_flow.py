@@ -224,3 +224,49 @@ def test_the_vendored_fallback_decoder_reads_an_ean13_in_the_browser(core, brows
     }""", ean13_modules("6901234567892"))
     assert text == "6901234567892"
     page.close()
+
+
+def test_sign_in_never_sends_people_off_the_box(core, browser):
+    base, _box = core
+    page = browser.new_page()
+    page.goto(f"{base}/login?next=/%5Cevil.example")
+    for digit in "1001":
+        page.click(f"#pinpad button[data-d='{digit}']")
+    page.click("#pinpad button[data-d='ok']")
+    page.wait_for_url(f"{base}/counter")
+    page.close()
+
+
+def test_editing_a_product_does_not_undo_sales_made_meanwhile(core, browser):
+    """The form shows stock when it opens; saving another change must not re-count it."""
+    base, box = core
+    tea = box.master.catalog.search("大红袍")[0]
+    variant = tea.variants[0] if tea.variants else None
+    vid = variant.id if variant else ""
+    ctx = browser.new_context(viewport=PHONE, locale="zh-CN")
+    p = ctx.new_page()
+    sign_in(p, base, "1357", "zh")
+    p.wait_for_url("**/counter")
+    p.goto(f"{base}/phone")
+    p.click(".tabs button[data-tab='stock']")
+    p.fill("#stock-q", tea.name)
+    item = f"#stock-list .product:has-text('{tea.name}')"
+    p.wait_for_function(f"document.querySelectorAll('#stock-list .product').length <= 3")
+    p.click(item)
+    p.wait_for_selector("#product-dialog[open]")
+    before = box.orders.stock_level(tea.id, vid)
+    # The counter sells one while the form is open.
+    from appliance.orders import Actor
+    engine, cashier = box.orders, Actor("s-x", "cashier", "counter")
+    order = engine.open_order(cashier)
+    engine.add_line(cashier, order.id, product_id=tea.id, variant_id=vid or None)
+    engine.add_payment(cashier, order.id, "cash", engine.due(engine.get_order(order.id)))
+    p.fill("#product-form [name=name_en]", "Da Hong Pao (edited)")
+    with p.expect_response(lambda r: "/api/v1/products/" in r.url and
+                           r.request.method == "PATCH") as answer:
+        p.click("#product-form button[type=submit]")
+    assert answer.value.status == 200, answer.value.text()
+    p.wait_for_selector("#product-dialog", state="hidden")
+    assert box.master.catalog.get_product(tea.id).name_en == "Da Hong Pao (edited)"
+    assert box.orders.stock_level(tea.id, vid) == before - 1
+    ctx.close()

@@ -43,3 +43,40 @@ def test_box_names_include_loopback_and_extra_names():
     assert names[:2] == ["localhost", "127.0.0.1"]
     assert "till.example" in names and "10.1.2.3" in names
     assert len(names) == len({n.lower() for n in names})
+
+
+def test_a_silent_connection_does_not_stall_other_https_clients(tmp_path):
+    """A phone that opens a connection and says nothing must not hold up the till."""
+    import socket
+    import ssl
+    import threading
+    import time
+
+    from cheroot import wsgi
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [environ["wsgi.url_scheme"].encode()]
+
+    files = tls.ensure_certificates(tmp_path / "tls", "till-1", ["localhost", "127.0.0.1"])
+    server = wsgi.Server(("127.0.0.1", 0), app, numthreads=8, server_name="tillbox")
+    server.ssl_adapter = tls.lazy_handshake_adapter(files.cert, files.key)
+    server.prepare()
+    port = server.bind_addr[1]
+    threading.Thread(target=server.serve, daemon=True).start()
+    silent = [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]
+    try:
+        time.sleep(0.2)
+        ctx = ssl.create_default_context(cafile=str(files.ca_cert))
+        with socket.create_connection(("127.0.0.1", port), timeout=4) as raw:
+            with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as s:
+                s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                reply = b""
+                while chunk := s.recv(4096):
+                    reply += chunk
+        # The 4 s timeout is far below the 10 s per silent socket the stall used to cost.
+        assert reply.startswith(b"HTTP/1.1 200") and b"\r\nhttps\r\n" in reply
+    finally:
+        for s in silent:
+            s.close()
+        server.stop()

@@ -32,7 +32,7 @@ def test_healthz_degraded_when_the_ledger_is_gone(tmp_path):
     try:
         client = create_app(box).test_client()
         box.ledger.close()
-        r = client.get("/healthz")
+        r = client.get("/healthz", headers={"Accept-Language": "en"})
         assert r.status_code == 503
         body = r.get_json()
         assert body["status"] == "degraded"

@@ -12,6 +12,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from appliance import money
+from appliance.i18n import _
 from appliance.errors import Forbidden, TillboxError, TooManyAttempts, ValidationError
 from appliance.orders import Actor
 
@@ -62,11 +63,11 @@ def publish(kind: str, data: dict) -> None:
 def body() -> dict:
     data = request.get_json(silent=True)
     if data is None and request.content_length:
-        raise ValidationError("the request body must be JSON (Content-Type: application/json)")
+        raise ValidationError(_("the request body must be JSON (Content-Type: application/json)"))
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ValidationError("the request body must be a JSON object")
+        raise ValidationError(_("the request body must be a JSON object"))
     return data
 
 
@@ -74,10 +75,10 @@ def field_str(data: dict, name: str, *, required: bool = False, default: str | N
     value = data.get(name, default)
     if value is None:
         if required:
-            raise ValidationError(f"{name} is required", field=name)
+            raise ValidationError(_("{name} is required", name=name), field=name)
         return None
     if not isinstance(value, str):
-        raise ValidationError(f"{name} must be a string", field=name)
+        raise ValidationError(_("{name} must be a string", name=name), field=name)
     return value
 
 
@@ -86,20 +87,40 @@ def field_int(data: dict, name: str, *, default: int | None = None,
     value = data.get(name, default)
     if value is None:
         if required:
-            raise ValidationError(f"{name} is required", field=name)
+            raise ValidationError(_("{name} is required", name=name), field=name)
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(f"{name} must be a whole number", field=name)
+        raise ValidationError(_("{name} must be a whole number", name=name), field=name)
     return value
 
 
 def field_amount(data: dict, name: str, *, required: bool = True) -> int | None:
     if data.get(name) is None:
         if required:
-            raise ValidationError(f'{name} is required (a decimal string like "12.50")',
+            raise ValidationError(_("{name} is required (a decimal string like \"12.50\")",
+                                    name=name),
                                   field=name)
         return None
     return money.parse_amount(data[name], field=name)
+
+
+def checked_pin(pin: str, staff_id: str | None = None):
+    """The active staff member with this PIN, or None; throttled per address and account.
+
+    Checks from one address run one at a time, so a burst of parallel guesses is counted
+    guess by guess instead of all passing the limit before the first failure is recorded.
+    """
+    throttle = current_app.config["THROTTLE"]
+    address = request.remote_addr or "?"
+    with throttle.checking(address):
+        wait = throttle.retry_after(address, staff_id)
+        if wait:
+            raise TooManyAttempts(_("too many wrong PINs: try again in {seconds} seconds",
+                                    seconds=int(wait) + 1), wait)
+        staff = box().master.staff.authenticate(pin, staff_id)
+        if staff is None:
+            throttle.failed(address, staff_id)
+    return staff
 
 
 def approver(data: dict) -> Actor | None:
@@ -108,17 +129,10 @@ def approver(data: dict) -> Actor | None:
     if pin is None:
         return None
     if not isinstance(pin, str):
-        raise ValidationError("approver_pin must be a string of digits", field="approver_pin")
-    throttle = current_app.config["THROTTLE"]
-    address = request.remote_addr or "?"
-    wait = throttle.retry_after(address)
-    if wait:
-        raise TooManyAttempts(f"too many wrong PINs from this device; wait {int(wait) + 1} s",
-                              wait)
-    staff = box().master.staff.authenticate(pin)
+        raise ValidationError(_("approver_pin must be a string of digits"), field="approver_pin")
+    staff = checked_pin(pin)
     if staff is None:
-        throttle.failed(address)
-        raise Forbidden("the approver PIN was not recognised")
+        raise Forbidden(_("the approver PIN was not recognised"))
     return Actor(staff.id, staff.role, g.actor.terminal)
 
 

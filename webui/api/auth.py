@@ -7,11 +7,12 @@ import re
 
 from flask import current_app, g, jsonify, request
 
-from appliance.errors import TooManyAttempts, Unauthorized, ValidationError
+from appliance.i18n import _
+from appliance.errors import Unauthorized, ValidationError
 
 from ..access import LOGIN, PUBLIC, access
 from ..sessions import COOKIE
-from . import body, box, bp, field_str
+from . import body, bp, checked_pin, field_str
 
 log = logging.getLogger(__name__)
 audit = logging.getLogger("audit")
@@ -28,23 +29,17 @@ def login():
     data = body()
     pin = field_str(data, "pin", required=True)
     staff_id = field_str(data, "staff_id")
-    terminal = field_str(data, "terminal", default="web").strip() or "web"
+    terminal = (field_str(data, "terminal") or "").strip() or "web"
     if not _TERMINAL_RE.match(terminal):
-        raise ValidationError("terminal must be 1-32 letters (Chinese too), digits, spaces, "
-                              "'.', '_' or '-'", field="terminal")
-    throttle = current_app.config["THROTTLE"]
+        raise ValidationError(_("terminal must be 1-32 letters (Chinese too), digits, spaces,"
+                                " '.', '_' or '-'"), field="terminal")
     address = request.remote_addr or "?"
-    wait = throttle.retry_after(address, staff_id)
-    if wait:
-        raise TooManyAttempts(f"too many wrong PINs: try again in {int(wait) + 1} seconds",
-                              wait)
-    staff = box().master.staff.authenticate(pin, staff_id)
+    staff = checked_pin(pin, staff_id)
     if staff is None:
-        throttle.failed(address, staff_id)
         audit.warning("sign-in failed from %s%s", address,
                       f" for staff={staff_id}" if staff_id else "")
-        raise Unauthorized("wrong PIN")
-    throttle.succeeded(address, staff.id)
+        raise Unauthorized(_("wrong PIN"))
+    current_app.config["THROTTLE"].succeeded(address, staff.id)
     session = current_app.config["SESSIONS"].create(staff.id, terminal)
     audit.info("sign-in staff=%s role=%s terminal=%s from %s", staff.id, staff.role, terminal,
                address)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Response, current_app, g, stream_with_context
+from flask import Response, current_app, g, request, stream_with_context
 
+from appliance.i18n import _
 from appliance.errors import TillboxError
 
 from ..access import LOGIN, access
@@ -21,11 +22,13 @@ class NoSlot(TillboxError):
 @bp.get("/events")
 @access(LOGIN)
 def events():
+    if request.method != "GET":  # HEAD: no body will be read, so hold no slot for one
+        return Response(mimetype="text/event-stream")
     bus = current_app.config["EVENTS"]
     sessions, token = current_app.config["SESSIONS"], g.session.token
     sub = bus.subscribe()
     if sub is None:
-        raise NoSlot("too many screens are following events; close one and retry")
+        raise NoSlot(_("too many screens are following events; close one and retry"))
 
     def stream():
         try:

@@ -6,8 +6,11 @@ refreshes that order at once.
 
 from __future__ import annotations
 
+import re
+
 from flask import g, jsonify, request
 
+from appliance.i18n import _
 from appliance.errors import ValidationError
 from appliance.money import format_amount
 
@@ -50,7 +53,7 @@ def list_orders():
     status = request.args.get("status") or None
     day = request.args.get("day") or None
     if day is not None and not (len(day) == 8 and day.isdigit()):
-        raise ValidationError("day must be YYYYMMDD", field="day")
+        raise ValidationError(_("day must be YYYYMMDD"), field="day")
     orders = box().orders.list_orders(status=status, business_day=day)
     return jsonify({"orders": [order_json(o) for o in orders]})
 
@@ -106,8 +109,8 @@ def change_line(order_id: str, line_id: str):
 @access("order.edit")
 def remove_line(order_id: str, line_id: str):
     version = request.args.get("expected_version")
-    if version is not None and not version.isdigit():
-        raise ValidationError("expected_version must be a whole number",
+    if version is not None and not re.fullmatch(r"[0-9]{1,9}", version):
+        raise ValidationError(_("expected_version must be a whole number"),
                               field="expected_version")
     order = box().orders.remove_line(g.actor, order_id, line_id,
                                      expected_version=int(version) if version else None)
@@ -166,7 +169,7 @@ def _refund_lines(data):
     if lines is None:
         return None
     if not isinstance(lines, list) or not all(isinstance(x, dict) for x in lines):
-        raise ValidationError('lines must be a list of {"line_id", "qty"}', field="lines")
+        raise ValidationError(_("lines must be a list of {\"line_id\", \"qty\"}"), field="lines")
     return [(field_str(x, "line_id", required=True), field_int(x, "qty", required=True))
             for x in lines]
 
@@ -176,7 +179,7 @@ def _refund_tenders(data):
     if tenders is None:
         return None
     if not isinstance(tenders, list) or not all(isinstance(x, dict) for x in tenders):
-        raise ValidationError('tenders must be a list of {"method", "amount", "reference"}',
+        raise ValidationError(_("tenders must be a list of {\"method\", \"amount\", \"reference\"}"),
                               field="tenders")
     return [(field_str(x, "method", required=True), field_amount(x, "amount"),
              field_str(x, "reference", default="")) for x in tenders]
@@ -188,7 +191,7 @@ def refund(order_id: str):
     data = body()
     restock = data.get("restock", True)
     if not isinstance(restock, bool):
-        raise ValidationError("restock must be true or false", field="restock")
+        raise ValidationError(_("restock must be true or false"), field="restock")
     r = box().orders.refund(g.actor, order_id, reason=field_str(data, "reason", required=True),
                             lines=_refund_lines(data), tenders=_refund_tenders(data),
                             approver=approver(data), restock=restock)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import g, jsonify, request
 
+from appliance.i18n import _
 from appliance.errors import NotFound, ValidationError
 from appliance.money import format_amount
 
@@ -39,11 +40,11 @@ def search_products():
     try:
         limit = int(request.args.get("limit", "50"))
     except ValueError:
-        raise ValidationError("limit must be a whole number", field="limit") from None
+        raise ValidationError(_("limit must be a whole number"), field="limit") from None
     if not 1 <= limit <= 200:
-        raise ValidationError("limit must be from 1 to 200", field="limit")
+        raise ValidationError(_("limit must be from 1 to 200"), field="limit")
     if len(q) > 64:
-        raise ValidationError("q is longer than 64 characters", field="q")
+        raise ValidationError(_("q is longer than 64 characters"), field="q")
     catalog = box().master.catalog
     found = catalog.search(q, limit=limit, category_id=category) if q else \
         catalog.list_products(category_id=category)[:limit]
@@ -56,7 +57,7 @@ def search_products():
 def by_barcode(code: str):
     found = box().master.catalog.lookup_barcode(code.strip())
     if found is None:
-        raise NotFound(f"no product has barcode {code}")
+        raise NotFound(_("no product has barcode {code}", code=code))
     product, variant = found
     levels = box().orders.stock_levels([product.id])
     return jsonify({"product": product_json(product, levels),
@@ -78,7 +79,7 @@ def _variants_from(data, old_product=None) -> list:
     if raw is None:
         return [v.copy() for v in old_product.variants] if old_product else []
     if not isinstance(raw, list) or not all(isinstance(v, dict) for v in raw):
-        raise ValidationError('variants must be a list of {"spec", "price", "barcodes"}',
+        raise ValidationError(_("variants must be a list of {\"spec\", \"price\", \"barcodes\"}"),
                               field="variants")
     old = {v.id: v for v in (old_product.variants if old_product else [])}
     out = []
@@ -86,9 +87,10 @@ def _variants_from(data, old_product=None) -> list:
         spec = v.get("spec")
         if not isinstance(spec, dict) or not spec or not all(
                 isinstance(k, str) and isinstance(x, str) for k, x in spec.items()):
-            raise ValidationError(f'variants[{i}].spec must be like {{"颜色": "红"}}',
+            raise ValidationError(_("variants[{i}].spec must be like {{\"颜色\": \"红\"}}", i=i),
                                   field="variants")
-        keep = old.pop(v.get("id"), None) if v.get("id") else None
+        vid = field_str(v, "id")
+        keep = old.pop(vid, None) if vid else None
         out.append(Variant(
             id=keep.id if keep else "", spec=spec,
             sku=field_str(v, "sku", default=keep.sku if keep else "") or "",
@@ -105,7 +107,7 @@ def _variants_from(data, old_product=None) -> list:
 def _barcodes(data) -> list[str]:
     codes = data.get("barcodes", [])
     if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
-        raise ValidationError("barcodes must be a list of strings", field="barcodes")
+        raise ValidationError(_("barcodes must be a list of strings"), field="barcodes")
     return [c.strip() for c in codes if c.strip()]
 
 
@@ -116,7 +118,7 @@ def _check_stock_values(data) -> None:
         if "stock" in item:
             qty = item["stock"]
             if isinstance(qty, bool) or not isinstance(qty, int) or not 0 <= qty <= 1_000_000:
-                raise ValidationError("stock must be a count from 0 to 1000000", field="stock")
+                raise ValidationError(_("stock must be a count from 0 to 1000000"), field="stock")
 
 
 def _stock_targets(data, product) -> list[tuple[str, int]]:
@@ -203,5 +205,5 @@ def edit_product(product_id: str):
 def _flag(data, name, default):
     value = data.get(name, default)
     if not isinstance(value, bool):
-        raise ValidationError(f"{name} must be true or false", field=name)
+        raise ValidationError(_("{name} must be true or false", name=name), field=name)
     return value

@@ -216,3 +216,20 @@ def test_find_an_order_by_its_number_and_list_a_day(web):
     assert [o["id"] for o in listed] == [order["id"]]
     assert api.get("/api/v1/orders?day=2026-11-26").status_code == 400
     assert api.get("/api/v1/orders?status=lost").status_code == 400
+
+
+def test_errors_come_in_the_language_of_the_screen(web):
+    zh, en = web.as_role("assistant", "zh-CN,zh;q=0.9"), web.as_role("assistant", "en-GB")
+    for api in (zh, en):
+        order = open_with_lines(api)
+        r = api.post(f"/api/v1/orders/{order['id']}/lines", json={"barcode": "0000000000000"})
+        assert r.status_code == 404
+        api.message = r.get_json()["error"]
+        r = api.post(f"/api/v1/orders/{order['id']}/lines", json={"barcode": TEA, "qty": 0})
+        api.qty_message = r.get_json()["error"]
+    assert en.message == "no product has barcode 0000000000000"
+    assert "0000000000000" in zh.message and "条码" in zh.message
+    assert "qty" in zh.qty_message and zh.qty_message != en.qty_message
+    # The CLI and the logs stay English: outside a request nothing is translated.
+    from appliance.i18n import _
+    assert _("no product has barcode {code}", code="1") == "no product has barcode 1"

@@ -10,15 +10,24 @@
 
   const show = () => dots.replaceChildren(...[...pin].map(() => h("span", {class: "dot"})));
 
+  // Only back to a page of this box: "/\\evil.example" and the like resolve elsewhere.
+  function safeNext() {
+    const next = new URLSearchParams(location.search).get("next");
+    if (!next) return null;
+    try {
+      const url = new URL(next, location.origin);
+      return url.origin === location.origin ? url.pathname + url.search : null;
+    } catch (e) { return null; }
+  }
+
   async function submit() {
     if (pin.length < 4) return;
     const name = terminal.value.trim() || "web";
     localStorage.setItem("tillbox.terminal", name);
     try {
       const r = await api("POST", "/auth/login", {pin, terminal: name});
-      const next = new URLSearchParams(location.search).get("next");
       const home = r.staff.role === "assistant" ? "/phone" : "/counter";
-      location.href = next && next.startsWith("/") && !next.startsWith("//") ? next : home;
+      location.href = safeNext() || home;
     } catch (e) {
       error.textContent = e.status === 401 ? t("wrong_pin") : e.message;
       pin = "";

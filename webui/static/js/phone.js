@@ -11,11 +11,17 @@
   let filledFor = undefined;  // the order whose customer fields are on screen
 
   // -- the current order ---------------------------------------------------------------
+  let opening = null;  // two quick scans must not open two orders
   async function ensureOrder() {
     if (order && order.status === "open") return order;
-    order = await api("POST", "/orders", {});
-    localStorage.setItem(KEY, order.id);
-    return order;
+    if (!opening) {
+      opening = api("POST", "/orders", {}).then((o) => {
+        order = o;
+        localStorage.setItem(KEY, o.id);
+        return o;
+      }).finally(() => { opening = null; });
+    }
+    return opening;
   }
 
   async function loadOrder() {
@@ -237,6 +243,7 @@
       ...cats.map((c) => h("option", {value: c.id}, c.name)));
     $("product-title").textContent = p ? p.name : t("new_product");
     $("product-error").textContent = "";
+    f.elements.stock.defaultValue = "";
     f.reset();
     if (p) {
       for (const k of ["name", "name_en", "description", "unit", "price", "cost"]) {
@@ -244,7 +251,7 @@
       }
       f.elements.category_id.value = p.category_id || "";
       f.elements.barcodes.value = p.barcodes.join(", ");
-      f.elements.stock.value = p.stock ?? "";
+      f.elements.stock.value = f.elements.stock.defaultValue = p.stock ?? "";
       f.elements.specs.value = p.variants.map((v) => [Object.entries(v.spec).map(
         ([k, x]) => `${k}=${x}`).join(";"), v.price_override || "", v.barcodes.join(","),
         v.stock ?? ""].join(" | ")).join("\n");
@@ -270,10 +277,14 @@
         if (old) v.id = old.id;
         if (price) v.price = price;
         v.barcodes = codes(barcodes || "");
-        if (stock !== "" && stock !== undefined) v.stock = parseInt(stock, 10);
+        // A count is sent only when the manager typed a new one: re-sending the level shown
+        // when the form opened would undo every sale made meanwhile.
+        const counted = stock !== "" && stock !== undefined ? parseInt(stock, 10) : null;
+        if (counted !== null && (!old || counted !== old.stock)) v.stock = counted;
         return v;
       });
-    } else if (f.elements.stock.value !== "") {
+    } else if (f.elements.stock.value !== "" &&
+               f.elements.stock.value !== f.elements.stock.defaultValue) {
       body.stock = parseInt(f.elements.stock.value, 10);
     }
     return body;
@@ -302,10 +313,12 @@
       (o.status === "open" || o.status === "parked"));
     $("mine").replaceChildren(...(mine.length ? mine.map((o) => h("li", {class: "order",
       onclick: async () => {
-        order = o.status === "parked" ? await api("POST", `/orders/${o.id}/recall`) : o;
-        localStorage.setItem(KEY, order.id);
-        showTab("entry");
-        renderCart();
+        try {
+          order = o.status === "parked" ? await api("POST", `/orders/${o.id}/recall`) : o;
+          localStorage.setItem(KEY, order.id);
+          showTab("entry");
+          renderCart();
+        } catch (e) { TB.toast(e.message, "error"); }
       }}, h("b", {}, o.number), h("span", {class: "price"}, money(o.due ?? o.subtotal)),
       h("span", {class: "who"}, o.customer.name || ""),
       h("span", {class: "status"}, t("status_" + o.status)))) :
