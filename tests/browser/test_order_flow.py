@@ -251,7 +251,7 @@ def test_editing_a_product_does_not_undo_sales_made_meanwhile(core, browser):
     p.click(".tabs button[data-tab='stock']")
     p.fill("#stock-q", tea.name)
     item = f"#stock-list .product:has-text('{tea.name}')"
-    p.wait_for_function(f"document.querySelectorAll('#stock-list .product').length <= 3")
+    p.wait_for_function("document.querySelectorAll('#stock-list .product').length <= 3")
     p.click(item)
     p.wait_for_selector("#product-dialog[open]")
     before = box.orders.stock_level(tea.id, vid)
