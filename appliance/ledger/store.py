@@ -129,9 +129,6 @@ class Transaction:
     def one(self, sql: str, params=()):
         return self.conn.execute(sql, params).fetchone()
 
-    def all(self, sql: str, params=()):
-        return self.conn.execute(sql, params).fetchall()
-
 
 class Ledger:
     """Owner of ledger.db in core (the single writer)."""

@@ -110,16 +110,6 @@ class OrderEngine:
         """The business day (YYYYMMDD) in the shop's time zone."""
         return self.ledger.now().astimezone(self.tz).strftime("%Y%m%d")
 
-    def day_summary(self, business_day: str) -> dict:
-        """Receipts, net sales (after refunds) and open or parked orders of one business day."""
-        with self.ledger.reading() as conn:
-            receipts, net = conn.execute(
-                "SELECT COUNT(*), COALESCE(SUM(total - refunded), 0) FROM orders"
-                " WHERE business_day = ? AND status = 'paid'", (business_day,)).fetchone()
-            parked = conn.execute("SELECT COUNT(*) FROM orders WHERE status = 'parked'"
-                                  ).fetchone()[0]
-        return {"receipts": receipts, "net_sales": net, "parked": parked}
-
     def stock_levels(self, product_ids: Iterable[str]) -> dict[tuple[str, str], int]:
         """Stock per (product, variant) for these products (missing means 0)."""
         ids = list(product_ids)
