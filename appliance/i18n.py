@@ -27,3 +27,31 @@ def use(translations) -> contextvars.Token:
 
 def reset(token: contextvars.Token) -> None:
     _translations.reset(token)
+
+
+def catalog(language: str):
+    """The translations for ``language`` ("zh_CN", "zh", "en"): the same catalog as the pages.
+
+    English is the source language, so it (and anything unknown) translates to itself.
+    """
+    from importlib import resources
+
+    from babel.support import NullTranslations, Translations
+    code = language.split("_")[0].split("-")[0].lower()
+    if code == "en":
+        return NullTranslations()
+    return Translations.load(str(resources.files("webui") / "translations"), [code])
+
+
+class language:
+    """``with language("zh_CN"): ...`` translates messages made inside the block."""
+
+    def __init__(self, lang: str):
+        self.lang = lang
+
+    def __enter__(self):
+        self.token = use(catalog(self.lang))
+        return self
+
+    def __exit__(self, *exc):
+        reset(self.token)

@@ -1,0 +1,122 @@
+"""Receipt layout: what goes on which line, in fixed-width columns.
+
+Paper is 32 columns (58 mm) or 48 (80 mm) in the printer's standard font. Chinese characters
+(East Asian wide or full-width) take two columns, so widths are counted per character, not
+per code point. Amounts are right-aligned; names that do not fit are wrapped, never cut.
+Labels come from the translation catalog in the receipt's language (zh_CN by default).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+
+from appliance.i18n import _
+from appliance.money import format_amount
+
+COLUMNS = {58: 32, 80: 48}
+YUAN = "￥"  # U+FFE5: GBK printers cannot print U+00A5 (python-escpos sends it as 4 bytes)
+
+
+def width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def wrap(text: str, cols: int) -> list[str]:
+    """Break text into lines of at most ``cols`` columns (at any character: CJK has no
+    spaces)."""
+    lines, cur, cur_w = [], "", 0
+    for ch in text:
+        w = width(ch)
+        if cur_w + w > cols:
+            lines.append(cur)
+            cur, cur_w = "", 0
+        cur += ch
+        cur_w += w
+    if cur or not lines:
+        lines.append(cur)
+    return lines
+
+
+def columns(left: str, right: str, cols: int) -> list[str]:
+    """``left`` then ``right`` flush right on the same line; left wraps above if too long."""
+    room = cols - width(right) - 1
+    parts = wrap(left, max(room, 1))
+    last = parts[-1]
+    return parts[:-1] + [last + " " * (cols - width(last) - width(right)) + right]
+
+
+def money(fen: int) -> str:
+    return YUAN + format_amount(fen)
+
+
+@dataclass
+class Line:
+    text: str
+    align: str = "left"      # left | center | right
+    bold: bool = False
+    double: bool = False     # double width and height (shop name, total)
+
+
+@dataclass
+class Receipt:
+    """Everything printed; built from a paid order and the shop's settings."""
+    shop_name: str
+    order_number: str
+    receipt_no: int
+    time: str
+    cashier: str
+    lines: list[dict]                 # name, spec, qty, unit_price, amount (fen)
+    subtotal: int
+    adjustments: list[dict]           # label, amount (fen, negative for discounts)
+    total: int
+    tenders: list[dict]               # method, amount (fen), reference
+    change: int
+    header: str = ""
+    address: str = ""
+    phone: str = ""
+    footer: str = ""
+    qr_url: str = ""
+    copy: str = "customer"            # customer | reprint
+    extra: dict = field(default_factory=dict)
+
+
+METHOD_LABELS = {"cash": "Cash", "card": "Card", "transfer": "Bank transfer",
+                 "cheque": "Cheque", "wechat": "WeChat Pay", "alipay": "Alipay",
+                 "member_balance": "Member balance"}
+
+
+def lay_out(r: Receipt, paper_mm: int = 80) -> list[Line]:
+    cols = COLUMNS[paper_mm]
+    rule = "-" * cols
+    out: list[Line] = [Line(r.shop_name, "center", bold=True, double=True)]
+    out += [Line(t, "center") for t in (r.header, r.address, r.phone) if t]
+    if r.copy == "reprint":
+        out.append(Line(_("REPRINT"), "center", bold=True))
+    out.append(Line(rule))
+    out += [Line(t) for t in columns(_("Receipt no."), f"#{r.receipt_no:06d}", cols)]
+    out += [Line(t) for t in columns(_("Order no."), r.order_number, cols)]
+    out += [Line(t) for t in columns(_("Time"), r.time, cols)]
+    out += [Line(t) for t in columns(_("Cashier"), r.cashier, cols)]
+    out.append(Line(rule))
+    for ln in r.lines:
+        name = ln["name"] + (f" {ln['spec']}" if ln.get("spec") else "")
+        out += [Line(t) for t in wrap(name, cols)]
+        qty = f"  {ln['qty']} x {format_amount(ln['unit_price'])}"
+        out += [Line(t) for t in columns(qty, format_amount(ln["amount"]), cols)]
+    out.append(Line(rule))
+    out += [Line(t) for t in columns(_("Subtotal"), money(r.subtotal), cols)]
+    for adj in r.adjustments:
+        label = _("Round-off") if adj["label"] == "round_off" else adj["label"]
+        out += [Line(t) for t in columns(label, money(adj["amount"]), cols)]
+    out += [Line(t, bold=True) for t in columns(_("Total"), money(r.total), cols)]
+    for t in r.tenders:
+        label = _(METHOD_LABELS.get(t["method"], t["method"]))
+        if t.get("reference"):
+            label += f" {t['reference']}"
+        out += [Line(s) for s in columns(label, money(t["amount"]), cols)]
+    if r.change:
+        out += [Line(s, bold=True) for s in columns(_("Change"), money(r.change), cols)]
+    out.append(Line(rule))
+    out += [Line(t, "center") for t in r.footer.splitlines() if t]
+    return out
