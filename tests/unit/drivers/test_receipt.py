@@ -81,3 +81,29 @@ def test_receipt_bytes_match_the_golden_files(name, lang, paper, extra):
         preview.write_text("\n".join(ln.text for ln in lines) + "\n", encoding="utf-8")
     assert golden.exists(), f"no golden file {golden.name}: run with TILLBOX_UPDATE_GOLDEN=1"
     assert data == golden.read_bytes()
+
+
+def test_a_paid_order_prints_what_was_paid(shop):
+    from drivers.printer.from_order import receipt_for
+    shop.master.settings.set("money.round_off_unit", "1")
+    e = shop.engine
+    order = e.open_order(shop.assistant)
+    e.add_line(shop.assistant, order.id, barcode="6901234567892", qty=2)     # 136.00
+    e.add_line(shop.assistant, order.id, product_id=shop.wrap.id)            # 5.00
+    line = e.get_order(order.id).lines[1].line_id
+    e.change_line(shop.assistant, order.id, line, unit_price=550, approver=shop.manager)
+    e.add_payment(shop.cashier, order.id, "wechat", 10000, reference="4200009")
+    e.add_payment(shop.cashier, order.id, "cash", 5000)
+    paid = e.get_order(order.id)
+    with pytest.raises(ValueError):
+        receipt_for(e.get_order(e.open_order(shop.assistant).id), shop.master.settings,
+                    cashier_name="x")
+    r = receipt_for(paid, shop.master.settings, cashier_name="张收银")
+    assert (r.subtotal, r.total, r.change) == (14150, 14100, 900)
+    assert [a["label"] for a in r.adjustments] == ["round_off"]
+    assert [(t["method"], t["amount"]) for t in r.tenders] == [("wechat", 10000),
+                                                              ("cash", 5000)]
+    assert r.time == "2026-11-26 10:30"  # 02:30 UTC in the shop's time zone
+    with language("zh_CN"):
+        text = "\n".join(ln.text for ln in lay_out(r, 58))
+    assert "￥141.00" in text and "￥-0.50" in text and "￥9.00" in text
