@@ -8,6 +8,7 @@
   let current = null;   // the order on screen
   let method = "cash";
   let paying = false;
+  let shownDue = null;  // the order and amount due the amount field was last filled for
 
   // Tell a customer display in another tab of this browser which order to show.
   const showOnDisplay = (o, change) => localStorage.setItem("tillbox.display",
@@ -80,7 +81,12 @@
     $("d-due").textContent = money(o.due);
     $("d-barcode").disabled = !editable;
     $("pay-box").hidden = o.status !== "open";
-    $("amount").value = o.due || "";
+    // Keep what the cashier typed unless the amount due itself changed.
+    const dueKey = `${o.id}:${o.due}`;
+    if (dueKey !== shownDue) {
+      shownDue = dueKey;
+      $("amount").value = o.due || "";
+    }
     $("d-payments").replaceChildren(...o.payments.filter((p) => !p.voided).map((p) =>
       h("li", {}, t("method_" + p.method), " ", money(p.amount), p.reference ?
         ` (${p.reference})` : "")));
