@@ -13,6 +13,14 @@ from appliance.master.catalog import Category, Product, Variant
 from appliance.orders import Actor, OrderEngine
 
 
+def free_port() -> int:
+    """A free TCP port on loopback for a server a test starts (and stops)."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 class Shop:
     """A test shop: ledger + master data + engine, and one Actor per role."""
 

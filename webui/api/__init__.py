@@ -94,6 +94,13 @@ def field_int(data: dict, name: str, *, default: int | None = None,
     return value
 
 
+def field_bool(data: dict, name: str, default: bool) -> bool:
+    value = data.get(name, default)
+    if not isinstance(value, bool):
+        raise ValidationError(_("{name} must be true or false", name=name), field=name)
+    return value
+
+
 def field_amount(data: dict, name: str, *, required: bool = True) -> int | None:
     if data.get(name) is None:
         if required:

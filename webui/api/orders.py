@@ -15,7 +15,7 @@ from appliance.errors import ValidationError
 from appliance.money import format_amount
 
 from ..access import access
-from . import approver, body, box, bp, field_amount, field_int, field_str, publish
+from . import approver, body, box, bp, field_amount, field_bool, field_int, field_str, publish
 
 
 def order_json(order) -> dict:
@@ -30,9 +30,14 @@ def order_json(order) -> dict:
     return body
 
 
-def _changed(order, status: int = 200):
+def _publish(order) -> None:
     publish("order", {"id": order.id, "number": order.number, "status": order.status,
                       "version": order.version, "terminal": order.terminal})
+
+
+def _changed(order, status: int = 200):
+    """Tell every screen, and answer with the order."""
+    _publish(order)
     return jsonify(order_json(order)), status
 
 
@@ -148,7 +153,7 @@ def add_payment(order_id: str):
         g.actor, order_id, field_str(data, "method", required=True),
         field_amount(data, "amount"), reference=field_str(data, "reference", default=""),
         idempotency_key=field_str(data, "idempotency_key"))
-    _changed(res.order)
+    _publish(res.order)
     return jsonify({"payment_id": res.payment_id, "applied": format_amount(res.applied),
                     "change": format_amount(res.change), "completed": res.completed,
                     "order": order_json(res.order)}), 201
@@ -189,13 +194,11 @@ def _refund_tenders(data):
 @access("refund")
 def refund(order_id: str):
     data = body()
-    restock = data.get("restock", True)
-    if not isinstance(restock, bool):
-        raise ValidationError(_("restock must be true or false"), field="restock")
+    restock = field_bool(data, "restock", True)
     r = box().orders.refund(g.actor, order_id, reason=field_str(data, "reason", required=True),
                             lines=_refund_lines(data), tenders=_refund_tenders(data),
                             approver=approver(data), restock=restock)
-    _changed(box().orders.get_order(order_id))
+    _publish(box().orders.get_order(order_id))
     return jsonify(r.to_json()), 201
 
 

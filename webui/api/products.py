@@ -9,7 +9,7 @@ from appliance.errors import NotFound, ValidationError
 from appliance.money import format_amount
 
 from ..access import LOGIN, access
-from . import body, box, bp, field_amount, field_str, publish
+from . import body, box, bp, field_amount, field_bool, field_str, publish
 
 
 def product_json(product, levels: dict) -> dict:
@@ -159,7 +159,7 @@ def create_product():
         name=field_str(data, "name", required=True), category_id=field_str(data, "category_id"),
         unit=field_str(data, "unit", default="件"), price=price,
         cost=field_amount(data, "cost", required=False) or 0, barcodes=_barcodes(data),
-        stock_tracked=_flag(data, "stock_tracked", True),
+        stock_tracked=field_bool(data, "stock_tracked", True),
         name_en=field_str(data, "name_en", default=""),
         description=field_str(data, "description", default=""))
     product.variants = _variants_from(data)
@@ -190,9 +190,9 @@ def edit_product(product_id: str):
     if "barcodes" in data:
         product.barcodes = _barcodes(data)
     if "stock_tracked" in data:
-        product.stock_tracked = _flag(data, "stock_tracked", True)
+        product.stock_tracked = field_bool(data, "stock_tracked", True)
     if "active" in data:
-        product.active = _flag(data, "active", True)
+        product.active = field_bool(data, "active", True)
     product.variants = _variants_from(data, product)
     _check_stock_values(data)
     saved = catalog.save_product(product)
@@ -200,10 +200,3 @@ def edit_product(product_id: str):
     levels = box().orders.stock_levels([saved.id])
     publish("product", {"id": saved.id})
     return jsonify(product_json(saved, levels))
-
-
-def _flag(data, name, default):
-    value = data.get(name, default)
-    if not isinstance(value, bool):
-        raise ValidationError(_("{name} must be true or false", name=name), field=name)
-    return value
