@@ -37,5 +37,5 @@ distclean: clean
 # Refresh the translation catalogs after changing user-visible strings (see docs/i18n.md).
 translations: $(STAMP)
 	cd webui && ../$(BIN)/pybabel extract -F babel.cfg -o /tmp/tillbox-messages.pot . ../appliance ../drivers \
-	  && ../$(BIN)/pybabel update --ignore-obsolete -i /tmp/tillbox-messages.pot -d translations \
+	  && ../$(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i /tmp/tillbox-messages.pot -d translations \
 	  && ../$(BIN)/pybabel compile -d translations

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from .clock import SystemClock
 from .config import Config
+from .keys import device_token_path, private_token
 from .ledger import Ledger
 from .master import MasterData
 from .orders import OrderEngine
+from .printing import PrintQueue
 
 
 class Box:
@@ -24,6 +26,14 @@ class Box:
             self.ledger.close()
             raise
         self.orders = OrderEngine(self.ledger, self.master, timezone=config.shop.timezone)
+        self.printing = PrintQueue(self.ledger)
+        self.device_token = private_token(device_token_path(config.data_dir))
+        self.receipt_key = private_token(config.data_dir / "receipt.key")
+        #: Base of links printed on receipts (the e-receipt QR); core sets it to an address
+        #: phones on the shop Wi-Fi can reach.
+        self.public_url = "" if config.web.host in ("0.0.0.0", "::") else \
+            config.core_url if not config.web.https_port else \
+            f"https://{config.web.host}:{config.web.https_port}"
 
     def close(self) -> None:
         self.master.close()

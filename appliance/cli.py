@@ -30,6 +30,13 @@ def _parser() -> argparse.ArgumentParser:
                      help="load the demo shop first if the data directory is empty")
 
     sub.add_parser("core", help="serve the web UI and /api/v1 (systemd: tillbox-core.service)")
+    sub.add_parser("printerd", help="print receipts and open the drawer "
+                   "(systemd: tillbox-printerd.service)")
+    sub.add_parser("scannerd", help="read the barcode scanners (systemd: tillbox-scannerd.service)")
+    sub.add_parser("simprinter", help="development: the simulated printer (printer.backend = "
+                   "simulated)")
+    scan = sub.add_parser("scan", help="development: type a code into the simulated scanner")
+    scan.add_argument("code")
 
     cfg = sub.add_parser("config", help="configuration").add_subparsers(
         dest="action", required=True, metavar="ACTION")
@@ -72,6 +79,21 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+DAEMON_COMMANDS = ("core", "printerd", "scannerd", "simprinter")
+
+
+def _feed_simulated_scanner(cfg, code: str) -> int:
+    from drivers.scanner.simulated import feed_fifo
+    if cfg.scanner.backend != "simulated":
+        raise UsageError("scanner.backend is not 'simulated': there is no simulated scanner")
+    try:
+        feed_fifo(cfg.sim_dir / "scanner.fifo", code)
+    except OSError as exc:
+        raise UsageError(f"the simulated scanner is not running (start scannerd): "
+                         f"{exc.strerror or exc}") from None
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -86,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
 def _dispatch(args) -> int:
     from . import logs
     cfg = configmod.load(args.config, log_warnings=False)
-    if args.command in ("run", "core"):
+    if args.command in DAEMON_COMMANDS:
         logs.setup(cfg.log.level, f"tillbox {args.command}", cfg.source)
     else:
         logging.basicConfig(level="WARNING", format="tillbox: %(message)s")
@@ -98,10 +120,12 @@ def _dispatch(args) -> int:
     if args.command == "run":
         from services import runner
         return runner.run(cfg, args.config, demo=args.demo)
-    if args.command == "core":
-        from services import core
-        core.serve(cfg)
+    if args.command in DAEMON_COMMANDS:
+        import importlib
+        importlib.import_module(f"services.{args.command}").serve(cfg)
         return 0
+    if args.command == "scan":
+        return _feed_simulated_scanner(cfg, args.code)
     if args.command == "ledger":
         from . import ledger_cli
         return ledger_cli.run(cfg, args)

@@ -65,6 +65,15 @@ def _tz_check(value: str) -> str | None:
     return None
 
 
+def _scale_layout_check(value: str) -> str | None:
+    from drivers.scanner.codes import parse_scale_layout
+    try:
+        parse_scale_layout(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 def _host_check(value: str) -> str | None:
     if re.search(r"\s", value):
         return "must not contain spaces"
@@ -121,6 +130,95 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "assume_synced": Key("bool", False, "Treat the clock as synchronised without the flag "
                              "file (development machines whose NTP client is not timesyncd)."),
     },
+    "printer": {
+        "backend": Key("choice", "none", "Receipt printer connection: usb, serial, network (raw "
+                       "port 9100), file (/dev/usb/lp*), simulated (the virtual printer on "
+                       "loopback, for development) or none. Never chosen for you.",
+                       choices=("none", "usb", "serial", "network", "file", "simulated")),
+        "profile": Key("str", "default", "python-escpos printer profile (e.g. TM-T88V, "
+                       "POS-5890): paper width, fonts and which commands the printer knows."),
+        "chinese": Key("choice", "native", "How Chinese is printed: native (GB18030 text after "
+                       "FS &), native-no-fs (GB18030 for printers that start in Chinese mode) or "
+                       "raster (an image, for printers without a Chinese font).",
+                       choices=("native", "native-no-fs", "raster")),
+        "usb_vendor": Key("int", 0, "USB vendor id (usb backend), e.g. 0x0416.",
+                          minimum=0, maximum=0xFFFF),
+        "usb_product": Key("int", 0, "USB product id (usb backend), e.g. 0x5011.",
+                           minimum=0, maximum=0xFFFF),
+        "serial_device": Key("str", "/dev/ttyUSB0", "Serial port (serial backend); prefer a "
+                             "stable /dev/serial/by-id/ path."),
+        "serial_baudrate": Key("int", 9600, "Serial speed (serial backend).",
+                               minimum=1200, maximum=921600),
+        "host": Key("str", "127.0.0.1", "Printer address (network and simulated backends).",
+                    check=_host_check),
+        "port": Key("int", 9100, "Printer TCP port (network and simulated backends).",
+                    minimum=1, maximum=65535),
+        "device": Key("str", "/dev/usb/lp0", "Device file (file backend)."),
+        "timeout_ms": Key("int", 3000, "How long to wait for the printer to answer a status "
+                          "query or accept data before calling it unreachable.",
+                          minimum=100, maximum=60000),
+        "logo": Key("str", "", "Image printed at the top of each receipt (empty: none)."),
+        "font": Key("str", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+                    "Font for raster printing (chinese = raster)."),
+    },
+    "drawer": {
+        "kick": Key("choice", "printer", "How the cash drawer is opened: through the printer's "
+                    "drawer port, a GPIO relay, or none.", choices=("printer", "gpio", "none")),
+        "pin": Key("int", 2, "Printer drawer connector pin to pulse (2 or 5).",
+                   check=lambda v: None if v in (2, 5) else "must be 2 or 5"),
+        "on_ms": Key("int", 100, "Drawer kick pulse length.", minimum=2, maximum=510),
+        "off_ms": Key("int", 200, "Pause after the pulse.", minimum=2, maximum=510),
+        "relay_pin": Key("int", 0, "GPIO (BCM) pin of the drawer relay (kick = gpio).",
+                         minimum=0, maximum=27),
+        "relay_pulse_ms": Key("int", 200, "How long the relay is energised.",
+                              minimum=20, maximum=2000),
+        "sensor": Key("choice", "printer", "Where drawer open/closed comes from: the printer's "
+                      "status (DLE EOT), a GPIO input, or none.",
+                      choices=("printer", "gpio", "none")),
+        "sensor_pin": Key("int", 0, "GPIO (BCM) pin of the drawer switch (sensor = gpio).",
+                          minimum=0, maximum=27),
+        "open_when_high": Key("bool", True, "The drawer switch reads high when the drawer is "
+                              "open (false for switches wired the other way)."),
+        "open_alert_seconds": Key("int", 60, "Warn the counter when the drawer stays open this "
+                                  "long (0: never).", minimum=0, maximum=3600),
+    },
+    "scanner": {
+        "backend": Key("choice", "none", "Barcode scanners: evdev (USB keyboard-wedge scanners), "
+                       "serial, simulated (fed from a FIFO and the web UI) or none.",
+                       choices=("none", "evdev", "serial", "simulated")),
+        "devices": Key("str", "", "Comma-separated scanner devices: /dev/input/by-id/... paths "
+                       "or device names (evdev), /dev/serial/by-id/... paths (serial)."),
+        "keyboard_layout": Key("choice", "us", "Keyboard layout the scanner types in (evdev).",
+                               choices=("us", "de")),
+        "suffix": Key("choice", "enter", "Key the scanner sends after each code (evdev).",
+                      choices=("enter", "tab", "none")),
+        "serial_baudrate": Key("int", 9600, "Serial scanner speed.", minimum=1200,
+                               maximum=921600),
+        "grab": Key("bool", True, "Take the evdev device exclusively, so scans do not type "
+                    "into the console."),
+    },
+    "barcodes": {
+        "scale_prefixes": Key("str", "20,21,22,23,24,25,26,27,28,29",
+                              "Comma-separated EAN-13 prefixes of weighing-scale labels "
+                              "(a code in the catalog always wins).",
+                              check=lambda v: None if re.fullmatch(r"(\d{1,3}(,\d{1,3})*)?", v)
+                              else "must be digits separated by commas"),
+        "scale_layout": Key("str", "FFIIIIIPPPPPC", "Scale label layout over its 13 digits: "
+                            "F prefix, I item code, P price in fen or W weight in grams, C check.",
+                            check=_scale_layout_check),
+        "member_prefix": Key("str", "VIP", "Prefix of member card codes."),
+    },
+    "gpio": {
+        "backend": Key("choice", "none", "GPIO pins: native (the Pi's), mock (simulated pins, "
+                       "for development) or none.", choices=("none", "native", "mock")),
+        "status_led_pin": Key("int", 0, "BCM pin of the status LED (0: none).",
+                              minimum=0, maximum=27),
+        "buzzer_pin": Key("int", 0, "BCM pin of the buzzer (0: none).", minimum=0, maximum=27),
+        "button_pin": Key("int", 0, "BCM pin of the reprint-last-receipt button (0: none).",
+                          minimum=0, maximum=27),
+        "door_pin": Key("int", 0, "BCM pin of the door counter input (0: none).",
+                        minimum=0, maximum=27),
+    },
     "log": {
         "level": Key("choice", "INFO", "Log level of the module loggers.",
                      choices=("DEBUG", "INFO", "WARNING", "ERROR")),
@@ -166,6 +264,17 @@ class Config:
     @property
     def master_dir(self) -> Path:
         return self.paths.data / "master"
+
+    @property
+    def sim_dir(self) -> Path:
+        """State of the simulated devices (paper roll, faults, scanner FIFO)."""
+        return self.paths.data / "sim"
+
+    @property
+    def core_url(self) -> str:
+        """Where the daemons reach core: always loopback, plain HTTP."""
+        host = self.web.host if self.web.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+        return f"http://{'[' + host + ']' if ':' in host else host}:{self.web.port}"
 
 
 def _convert(section: str, name: str, key: Key, raw: Any, origin: str) -> Any:

@@ -23,6 +23,11 @@ def setup(level: str = "INFO", process: str = "tillbox", config_source=None) -> 
     root.setLevel(level)
     # Money events are always kept, whatever the module log level.
     logging.getLogger("audit").setLevel(logging.INFO)
+    # `kill -USR1` writes every thread's stack to the journal: how to see where a daemon
+    # that stopped answering is stuck, without stopping it.
+    import faulthandler
+    import signal
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     logging.getLogger(__name__).info(
         "%s %s starting: config %s, Python %s on %s", process, __version__,
         config_source or "(defaults)", platform.python_version(), platform.platform())

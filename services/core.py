@@ -12,6 +12,7 @@ import logging
 import signal
 import threading
 
+from waitress import wasyncore
 from waitress.server import create_server
 
 from appliance.box import Box
@@ -82,7 +83,9 @@ def serve(config: Config) -> None:
         log.info("signal %d: stopping core", signum)
         sdnotify.notify("STOPPING=1")
         stop.set()
-        server.close()
+        # Close every connection, not only the listening socket: waitress's loop runs while
+        # any channel is open, and a keep-alive or long-poll one would hold the stop.
+        wasyncore.close_all(server._map, ignore_all=True)
         if https is not None:
             https.stop()
 
@@ -98,5 +101,6 @@ def serve(config: Config) -> None:
             raise
     finally:
         stop.set()
+        server.task_dispatcher.shutdown(timeout=3)  # in-flight requests end before the ledger
         box.close()
         log.info("core stopped")

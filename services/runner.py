@@ -19,8 +19,14 @@ from appliance.box import Box
 
 log = logging.getLogger(__name__)
 
-#: Daemons started by `tillbox run`; later issues add scannerd, printerd and uplinkd here.
-DAEMONS = ("core",)
+def daemons(cfg) -> list[str]:
+    """What `tillbox run` starts: core, the device daemons, and the simulated devices the
+    config names (uplinkd joins with the head-office link)."""
+    names = ["core"]
+    if cfg.printer.backend == "simulated":
+        names.append("simprinter")
+    names += ["printerd", "scannerd"]
+    return names
 
 
 def _wait_healthy(url: str, procs, timeout: float = 30.0) -> bool:
@@ -48,7 +54,7 @@ def run(cfg, config_arg, demo: bool = False) -> int:
     if cfg.source:
         env["TILLBOX_CONFIG"] = str(cfg.source)
     procs = []
-    for name in DAEMONS:
+    for name in daemons(cfg):
         procs.append(subprocess.Popen([sys.executable, "-m", "appliance.cli", name], env=env))
     stopping = False
 

@@ -224,3 +224,90 @@ def check_ledger_invariants(ledger):
 @pytest.fixture
 def ledger_invariants():
     return check_ledger_invariants
+
+
+# -- real HTTP clients for integration tests -------------------------------------------------
+
+class HttpScreen:
+    """A signed-in screen talking to a running core over real HTTP."""
+
+    def __init__(self, port, pin=None):
+        self.port = port
+        self.cookie = self.csrf = None
+        if pin:
+            status, body, cookie = self.call("POST", "/api/v1/auth/login", {"pin": pin})
+            assert status == 200, body
+            self.cookie, self.csrf = cookie.split(";")[0], body["csrf_token"]
+
+    def call(self, method, path, body=None, timeout=10):
+        import http.client
+        import json
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        headers = {"Content-Type": "application/json", "Accept-Language": "en"}
+        if self.cookie:
+            headers.update({"Cookie": self.cookie, "X-CSRF-Token": self.csrf})
+        conn.request(method, path, json.dumps(body or {}), headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        conn.close()
+        return resp.status, json.loads(data or b"{}"), resp.getheader("Set-Cookie")
+
+    def events(self):
+        return EventStream(self.port, self.cookie)
+
+
+class EventStream:
+    """Reads a screen's Server-Sent Events from a raw socket (what a browser would see)."""
+
+    def __init__(self, port, cookie):
+        import socket
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.sock.sendall(f"GET /api/v1/events HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\n"
+                          "Accept: text/event-stream\r\n\r\n".encode())
+        self.buf = b""
+        self.wait_for(lambda: b"retry: 3000" in self.buf)
+
+    def wait_for(self, ready, timeout=10.0):
+        import socket
+        import time
+        deadline = time.monotonic() + timeout
+        while not ready():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no such event in time; got {self.buf[-800:]!r}")
+            self.sock.settimeout(min(left, 1.0))
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            if not chunk:
+                raise AssertionError("event stream closed")
+            self.buf += chunk
+
+    def parsed(self):
+        """Every complete event so far as (kind, data)."""
+        import json
+        out = []
+        for block in self.buf.decode("utf-8", "replace").split("\n\n"):
+            kind = data = None
+            for line in block.splitlines():
+                if line.startswith("event: "):
+                    kind = line[7:]
+                elif line.startswith("data: "):
+                    data = json.loads(line[6:])
+            if kind and data is not None:
+                out.append((kind, data))
+        return out
+
+    def next_event(self, match, timeout=10.0):
+        """The first event so far or to come for which match(kind, data) is true."""
+        found = []
+
+        def ready():
+            found[:] = [e for e in self.parsed() if match(*e)]
+            return bool(found)
+        self.wait_for(ready, timeout)
+        return found[0]
+
+    def close(self):
+        self.sock.close()

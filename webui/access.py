@@ -8,6 +8,8 @@ session's CSRF token in ``X-CSRF-Token``.
 
 from __future__ import annotations
 
+import hmac
+
 from flask import current_app, g, request
 
 from appliance.i18n import _
@@ -18,12 +20,13 @@ from .sessions import COOKIE, csrf_ok
 
 PUBLIC = "public"
 LOGIN = "login"
+DEVICE = "device"   # the box's own daemons: loopback and the device token
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def access(rule: str):
     """Declare the access rule of a view (checked by a test for every route)."""
-    if rule not in (PUBLIC, LOGIN) and rule not in PERMISSIONS:
+    if rule not in (PUBLIC, LOGIN, DEVICE) and rule not in PERMISSIONS:
         raise ValueError(f"unknown access rule {rule}")
 
     def mark(view):
@@ -47,6 +50,9 @@ def enforce() -> None:
     if rule == PUBLIC:
         return
     box = current_app.config["BOX"]
+    if rule == DEVICE:
+        _enforce_device(box)
+        return
     sessions = current_app.config["SESSIONS"]
     session = sessions.get(request.cookies.get(COOKIE))
     if session is None:
@@ -64,3 +70,16 @@ def enforce() -> None:
         # Audited by the error handler, like every refusal.
         raise Forbidden(_("your role ({role}) may not do this: it needs a {needed}",
                           role=staff.role, needed=PERMISSIONS[rule]))
+
+
+LOOPBACK = ("127.0.0.1", "::1")
+
+
+def _enforce_device(box) -> None:
+    """scannerd and printerd: only from this box, and only with the token core wrote."""
+    if request.remote_addr not in LOOPBACK:
+        raise Forbidden(_("device calls are accepted from this box only"))
+    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip(), box.device_token):
+        raise Unauthorized(_("missing or wrong device token"))
+    g.device = request.headers.get("X-Tillbox-Device", "device")[:40]

@@ -9,9 +9,13 @@ from werkzeug.exceptions import HTTPException
 from appliance import i18n as core_i18n
 from appliance.errors import TillboxError, Unauthorized
 
+from appliance.devices import DeviceBoard
+from appliance.scans import ScanDesk, rules_from_config
+
 from . import access, ca, i18n
 from .api import api_error_for_unrouted
 from .api import bp as api_bp
+
 from .events import EventBus
 from .health import bp as health_bp
 from .pages import bp as pages_bp
@@ -29,6 +33,8 @@ def create_app(box) -> Flask:
         # Leave a few worker threads free for ordinary requests however many screens listen.
         EVENTS=EventBus(max_subscribers=max(1, cfg.web.threads - 4)),
         MAX_CONTENT_LENGTH=cfg.web.max_request_kb * 1024,
+        DEVICES=DeviceBoard(),
+        SCANS=ScanDesk(box, rules_from_config(cfg)),
     )
     app.json.ensure_ascii = False
     i18n.init(app)

@@ -6,9 +6,11 @@ through the same translation catalog as the templates.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, abort, current_app, render_template
 from flask_babel import get_locale
 from flask_babel import gettext as _
+
+from appliance.errors import TillboxError
 
 from .access import LOGIN, PUBLIC, access
 
@@ -40,6 +42,33 @@ def script_strings() -> dict:
         "new_product": _("New product"), "saved": _("Saved"),
         "reprint_queued": _("A copy of the receipt is queued for the printer"),
         "signed_in_as": _("Signed in as %(name)s", name="{name}"),
+        # devices (docs/hardware.md): printer and job states, scans, the drawer
+        "printer_ready": _("Printer ready"), "printer_problem": _("Printer: %(why)s", why="{why}"),
+        "paper_near_end": _("Paper is running low"),
+        "why_paper_out": _("out of paper"), "why_cover_open": _("cover open"),
+        "why_offline": _("offline"), "why_no_reply": _("not answering"),
+        "why_printerd_not_running": _("print service not running"),
+        "why_no_printer": _("no printer set up"), "why_not_found": _("not connected"),
+        "why_refused": _("not connected"), "why_timeout": _("not answering"),
+        "why_permission": _("no permission to use it"), "why_write_failed": _("connection lost"),
+        "why_too_old": _("too old to print now"), "why_interrupted": _("interrupted"),
+        "why_no_drawer": _("no cash drawer set up"),
+        "why_mechanical_error": _("mechanical error"), "why_cutter_error": _("cutter jammed"),
+        "why_unrecoverable_error": _("printer error: switch it off and on"),
+        "why_auto_recoverable_error": _("printer overheated: wait a moment"),
+        "why_garbled_reply": _("garbled reply"), "why_usb_backend_missing": _("USB support missing"),
+        "why_busy": _("in use by another program"), "why_unreachable": _("not reachable"),
+        "why_disconnected": _("connection lost"), "why_closed": _("connection lost"),
+        "why_io_error": _("connection lost"), "why_raster_font_missing": _("font missing"),
+        "job_queued": _("Receipt queued"), "job_printing": _("Printing receipt…"),
+        "job_printed": _("Receipt printed"), "job_waiting": _("Receipt waits: %(why)s", why="{why}"),
+        "job_failed": _("Receipt not printed: %(why)s", why="{why}"),
+        "job_expired": _("Receipt not printed: %(why)s", why="{why}"),
+        "drawer_open": _("Drawer open"), "drawer_closed": _("Drawer closed"),
+        "drawer_left_open": _("Drawer open for %(s)s s: close it", s="{s}"),
+        "drawer_reason": _("Why open the drawer without a sale?"),
+        "drawer_opening": _("Opening the drawer"),
+        "scan_error": _("Scan: %(why)s", why="{why}"),
     }
 
 
@@ -74,7 +103,36 @@ def phone():
 @bp.get("/counter")
 @access("payment.take")
 def counter():
-    return _page("counter.html")
+    cfg = current_app.config["BOX"].config
+    return _page("counter.html", simulated="simulated" in (cfg.printer.backend,
+                                                           cfg.scanner.backend))
+
+
+@bp.get("/r/<token>")
+@access(PUBLIC)  # the link on the receipt's QR code; unguessable (signed per order)
+def ereceipt(token: str):
+    """The e-receipt a customer opens from the QR code on the paper receipt."""
+    from appliance.printing.documents import order_for_token, receipt_lines
+    box = current_app.config["BOX"]
+    try:
+        order = box.orders.get_order(order_for_token(box.receipt_key, token))
+    except TillboxError:
+        abort(404)
+    if order.status != "paid":
+        abort(404)
+    lines, doc = receipt_lines(box, order)
+    return _page("ereceipt.html", lines=lines, paper_mm=doc["paper_mm"], number=order.number)
+
+
+@bp.get("/sim")
+@access("payment.take")
+def simulated():
+    """The simulated printer's paper roll and fault switches, and a virtual scanner."""
+    cfg = current_app.config["BOX"].config
+    if cfg.printer.backend != "simulated" and cfg.scanner.backend != "simulated":
+        abort(404)
+    return _page("sim.html", sim_printer=cfg.printer.backend == "simulated",
+                 sim_scanner=cfg.scanner.backend == "simulated")
 
 
 @bp.get("/display")

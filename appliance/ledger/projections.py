@@ -213,12 +213,17 @@ def _queue_print_jobs(conn, d: dict, rec: Record) -> None:
     for job in d.get("print_jobs", []):
         conn.execute("INSERT INTO print_jobs (id, kind, order_id, payload, created_at, seq)"
                      " VALUES (?,?,?,?,?,?)",
-                     (job["id"], job["kind"], d["order_id"],
+                     (job["id"], job["kind"], d.get("order_id"),
                       json.dumps(job.get("payload", {}), ensure_ascii=False), rec.ts, rec.seq))
 
 
 @handles("receipt.reprinted")
 def _reprinted(conn, rec: Record) -> None:
+    _queue_print_jobs(conn, rec.data, rec)
+
+
+@handles("drawer.opened")
+def _drawer_opened(conn, rec: Record) -> None:
     _queue_print_jobs(conn, rec.data, rec)
 
 

@@ -152,15 +152,29 @@ CREATE TABLE IF NOT EXISTS counters (
     value           INTEGER NOT NULL
 );
 
--- Durable queue for printerd (issue 4 adds the states beyond 'queued').
+-- Durable queue for printerd (docs/hardware.md). Rows are inserted by projections in the
+-- sale's own transaction; their state then moves without journal records.
 CREATE TABLE IF NOT EXISTS print_jobs (
     id              TEXT PRIMARY KEY,
-    kind            TEXT NOT NULL,          -- receipt | drawer
+    kind            TEXT NOT NULL,          -- receipt | drawer | report
     order_id        TEXT,
     payload         TEXT NOT NULL,
-    state           TEXT NOT NULL DEFAULT 'queued',
+    state           TEXT NOT NULL DEFAULT 'queued',  -- queued | printing | waiting | printed | failed | expired
     created_at      TEXT NOT NULL,
-    seq             INTEGER NOT NULL
+    seq             INTEGER NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    reason          TEXT NOT NULL DEFAULT '',
+    updated_at      TEXT,
+    lease_until     TEXT,
+    finished_at     TEXT
+);
+CREATE INDEX IF NOT EXISTS print_jobs_state ON print_jobs(state, created_at);
+
+-- Visitors counted by the door sensor, per shop-local hour ("2026-11-26T14"), for the
+-- conversion rate (operational: not a projection of the journal).
+CREATE TABLE IF NOT EXISTS visitors (
+    hour            TEXT PRIMARY KEY,
+    count           INTEGER NOT NULL
 );
 """
 
@@ -170,5 +184,20 @@ PROJECTION_TABLES = ("orders", "order_lines", "payments", "refunds", "refund_lin
                      "refund_tenders", "stock_levels", "counters")
 
 
+#: Columns added after a table first shipped: (table, column, definition).
+ADDED_COLUMNS = (
+    ("print_jobs", "attempts", "INTEGER NOT NULL DEFAULT 0"),
+    ("print_jobs", "reason", "TEXT NOT NULL DEFAULT ''"),
+    ("print_jobs", "updated_at", "TEXT"),
+    ("print_jobs", "lease_until", "TEXT"),
+    ("print_jobs", "finished_at", "TEXT"),
+)
+
+
 def create_all(conn) -> None:
+    # Older ledgers lack some columns; add them before the indexes that use them.
+    for table, column, definition in ADDED_COLUMNS:
+        have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+        if have and column not in have:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
     conn.executescript(JOURNAL + META + PROJECTIONS)

@@ -143,6 +143,7 @@ class Ledger:
         self._closed = False
         self._depth = 0  # nesting of transaction() on the owning thread (guarded by _lock)
         self._checkpointer: tuple[threading.Event, threading.Thread] | None = None
+        self._commit_listeners: list = []
         with self._lock:
             schema.create_all(self._conn)
             self._init_meta(device_id, store_id)
@@ -207,8 +208,23 @@ class Ledger:
                     if self._conn.in_transaction:
                         self._conn.execute("ROLLBACK")
                     raise
+                self._committed(tx.records)
             finally:
                 self._depth = 0
+
+    def add_commit_listener(self, listener) -> None:
+        """Call ``listener(records)`` after each commit that appended records (e.g. to wake
+        printerd's long-poll). Listeners run on the writer's thread: they must only signal."""
+        self._commit_listeners.append(listener)
+
+    def _committed(self, records) -> None:
+        if not records:
+            return
+        for listener in self._commit_listeners:
+            try:
+                listener(records)
+            except Exception:  # noqa: BLE001 - the sale is committed; a listener must not undo that
+                log.exception("commit listener %r failed", listener)
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:

@@ -224,12 +224,19 @@ class OrderEngine:
     def add_line(self, actor: Actor, order_id: str, *, barcode: str | None = None,
                  product_id: str | None = None, variant_id: str | None = None, qty: int = 1,
                  unit_price: int | None = None, approver: Actor | None = None,
-                 expected_version: int | None = None) -> model.Order:
+                 expected_version: int | None = None, scale_label: str | None = None,
+                 label_price: int | None = None) -> model.Order:
+        """Add an item. ``scale_label``/``label_price``: a weighing-scale label was scanned
+        (``barcode`` is then its item code); the scale priced the item, so the label's price
+        is the line's price without a manager's override."""
         require(actor, "order.edit", what="adding items")
         qty = _qty(qty)
         product, variant = self._resolve(barcode, product_id, variant_id)
         list_price = product.price_of(variant)
         override_by = None
+        if label_price is not None:
+            unit_price = list_price = _price(label_price)
+            barcode = scale_label or barcode
         if unit_price is not None and _price(unit_price) != list_price:
             override_by = require(actor, "price.override", approver,
                                   what="changing a price").staff_id
@@ -530,6 +537,21 @@ class OrderEngine:
             audit.info("receipt reprinted order=%s receipt=%d by=%s", order.number,
                        order.receipt_no, actor.staff_id)
             return job_id
+
+    def open_drawer(self, actor: Actor, reason: str) -> str:
+        """Open the cash drawer without a sale (change for the float, a counted mistake).
+
+        A cash-control event: journalled with the reason and audited; the kick is queued for
+        printerd like a sale's, and never repeated automatically."""
+        require(actor, "drawer.open", what="opening the drawer")
+        reason = text(reason, "reason", 200, required=True)
+        with self.ledger.transaction() as tx:
+            job_id = str(uuid.uuid4())
+            tx.append("drawer.opened", self._actor(actor), {
+                "reason": reason, "print_jobs": [{"id": job_id, "kind": "drawer",
+                                                  "payload": {}}]})
+        audit.info("drawer opened without a sale by=%s reason=%r", actor.staff_id, reason)
+        return job_id
 
     def void_payment(self, actor: Actor, order_id: str, payment_id: str, reason: str, *,
                      approver: Actor | None = None) -> model.Order:

@@ -15,6 +15,7 @@ PERMISSIONS: dict[str, str] = {
     "order.recall": "assistant",
     "order.cancel": "cashier",     # an assistant may cancel an unpaid order they opened
     "payment.take": "cashier",
+    "drawer.open": "cashier",      # a no-sale drawer opening: journalled and audited
     "payment.void": "manager",     # money back out of an open order (ARCHITECTURE: voids)
     "refund": "cashier",
     "refund.over_limit": "manager",

@@ -8,9 +8,23 @@ from appliance.clock import parse_ts
 
 from .layout import Receipt
 
+# Pricing's adjustment kinds -> the receipt's ("promotion" passes through as it is).
+RECEIPT_KIND = {"rounding": "round_off", "round_off": "round_off", "discount": "discount",
+                "promotion": "promotion"}
+
+
+def receipt_adjustment(adj: dict) -> dict:
+    kind = RECEIPT_KIND.get(adj.get("kind", ""))
+    if kind is None:
+        kind = "round_off" if adj["label"] == "round_off" else "discount"
+    return {"label": adj["label"], "amount": adj["amount"], "kind": kind}
+
 
 def receipt_for(order, settings, *, cashier_name: str, timezone: str = "Asia/Shanghai",
-                qr_url: str = "", copy: str = "customer") -> Receipt:
+                qr_url: str = "", copy: str = "customer", member: dict | None = None
+                ) -> Receipt:
+    """``member``: name, card or phone, points_earned, points_balance, balance (fen), as the
+    members module reports them after this sale (orders do not carry members yet)."""
     if order.status != "paid":
         raise ValueError(f"order {order.number} is {order.status}: it has no receipt")
     paid_at = parse_ts(order.completed_at).astimezone(ZoneInfo(timezone))
@@ -24,9 +38,10 @@ def receipt_for(order, settings, *, cashier_name: str, timezone: str = "Asia/Sha
         lines=[{"name": ln.name, "spec": ln.spec, "qty": ln.qty, "unit_price": ln.unit_price,
                 "amount": ln.amount} for ln in order.lines],
         subtotal=order.subtotal,
-        adjustments=[{"label": a["label"], "amount": a["amount"]} for a in order.adjustments],
+        adjustments=[receipt_adjustment(a) for a in order.adjustments],
         total=order.total,
         # What each tender handed over; the change is shown on its own line.
         tenders=[{"method": p.method, "amount": p.tendered, "reference": p.reference}
                  for p in live],
-        change=order.change_given, qr_url=qr_url, copy=copy)
+        change=order.change_given, qr_url=qr_url, copy=copy,
+        member=dict(member) if member else None)

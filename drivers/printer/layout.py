@@ -4,6 +4,8 @@ Paper is 32 columns (58 mm) or 48 (80 mm) in the printer's standard font. Chines
 (East Asian wide or full-width) take two columns, so widths are counted per character, not
 per code point. Amounts are right-aligned; names that do not fit are wrapped, never cut.
 Labels come from the translation catalog in the receipt's language (zh_CN by default).
+Adjustments are round-off, discounts and promotions (printed under the promotion's own name);
+a member sale ends with a member block (points, stored value, the phone masked).
 """
 
 from __future__ import annotations
@@ -79,6 +81,9 @@ class Receipt:
     qr_url: str = ""
     copy: str = "customer"            # customer | reprint
     extra: dict = field(default_factory=dict)
+    # name, card or phone, points_earned, points_balance, balance (stored value, fen); any
+    # may be missing. None: not a member sale.
+    member: dict | None = None
 
 
 METHOD_LABELS = {"cash": "Cash", "card": "Card", "transfer": "Bank transfer",
@@ -107,8 +112,7 @@ def lay_out(r: Receipt, paper_mm: int = 80) -> list[Line]:
     out.append(Line(rule))
     out += [Line(t) for t in columns(_("Subtotal"), money(r.subtotal), cols)]
     for adj in r.adjustments:
-        label = _("Round-off") if adj["label"] == "round_off" else adj["label"]
-        out += [Line(t) for t in columns(label, money(adj["amount"]), cols)]
+        out += [Line(t) for t in columns(adjustment_label(adj), money(adj["amount"]), cols)]
     out += [Line(t, bold=True) for t in columns(_("Total"), money(r.total), cols)]
     for t in r.tenders:
         label = _(METHOD_LABELS.get(t["method"], t["method"]))
@@ -118,5 +122,45 @@ def lay_out(r: Receipt, paper_mm: int = 80) -> list[Line]:
     if r.change:
         out += [Line(s, bold=True) for s in columns(_("Change"), money(r.change), cols)]
     out.append(Line(rule))
+    if r.member:
+        out += member_block(r.member, cols)
+        out.append(Line(rule))
     out += [Line(t, "center") for t in r.footer.splitlines() if t]
     return out
+
+
+def adjustment_label(adj: dict) -> str:
+    """The label of an adjustment line: round-off and discounts in the receipt language, a
+    promotion under the name the shop gave it (it is shop data, not a catalog message)."""
+    kind = adj.get("kind") or ("round_off" if adj.get("label") == "round_off" else "discount")
+    if kind == "round_off":
+        return _("Round-off")
+    if kind == "promotion":
+        return adj.get("label") or _("Promotion")
+    # Pricing rules label discounts with a translation key or their own name.
+    return _(adj["label"]) if adj.get("label") else _("Discount")
+
+
+def mask_phone(phone: str) -> str:
+    """13812345678 -> 138****5678: a receipt leaves the shop, the full number must not."""
+    digits = phone.strip()
+    if "*" in digits or len(digits) < 7:
+        return digits
+    return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+
+
+def member_block(m: dict, cols: int) -> list[Line]:
+    rows: list[tuple[str, str]] = []
+    if m.get("name"):
+        rows.append((_("Member"), m["name"]))
+    if m.get("card"):
+        rows.append((_("Member card"), m["card"]))
+    elif m.get("phone"):
+        rows.append((_("Phone"), mask_phone(m["phone"])))
+    if m.get("points_earned") is not None:
+        rows.append((_("Points earned"), f"{m['points_earned']:+d}"))
+    if m.get("points_balance") is not None:
+        rows.append((_("Points balance"), str(m["points_balance"])))
+    if m.get("balance") is not None:
+        rows.append((_("Stored value balance"), money(m["balance"])))
+    return [Line(t) for label, value in rows for t in columns(label, value, cols)]

@@ -1,5 +1,6 @@
 """`tillbox run --demo` (what `make run` starts): the demo shop loads, core serves /healthz on
-the configured port, the demo PINs are printed, and Ctrl-C stops everything cleanly."""
+the configured port, printerd and scannerd come up with the simulated devices, the demo PINs
+are printed, and Ctrl-C stops everything cleanly."""
 
 import json
 import os
@@ -18,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_run_demo_serves_and_stops(tmp_path):
     cfg = tmp_path / "tillbox.toml"
-    cfg.write_text('[paths]\ndata = "data"\n', encoding="utf-8")
+    cfg.write_text(f'[paths]\ndata = "data"\n[printer]\nbackend = "simulated"\nport = {free_port()}\n'
+                   '[scanner]\nbackend = "simulated"\n', encoding="utf-8")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TILLBOX_")}
     env["TILLBOX_WEB__PORT"] = str(port)
@@ -43,6 +45,14 @@ def test_run_demo_serves_and_stops(tmp_path):
         assert health["status"] == "ok"
         assert health["components"]["master"]["products"] >= 60
         assert health["components"]["ledger"]["head_seq"] > 60
+        # The device daemons came up with it: printerd found the simulated printer ready.
+        from conftest import HttpScreen
+        counter = HttpScreen(port, "1001")
+        deadline = time.monotonic() + 30
+        while not counter.call("GET", "/api/v1/printer")[1]["printer"]["ready"]:
+            assert time.monotonic() < deadline, "printerd never reported the printer ready"
+            time.sleep(0.2)
+        assert (tmp_path / "data" / "sim" / "scanner.fifo").exists()  # scannerd is reading
     finally:
         proc.send_signal(signal.SIGINT)
         rc = proc.wait(30)

@@ -143,4 +143,4 @@ def approver(data: dict) -> Actor | None:
     return Actor(staff.id, staff.role, g.actor.terminal)
 
 
-from . import auth, events, orders, products  # noqa: E402,F401  (registers the routes)
+from . import auth, device, events, hardware, orders, products  # noqa: E402,F401  (registers the routes)

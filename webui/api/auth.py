@@ -54,6 +54,7 @@ def login():
 @access(LOGIN)
 def logout():
     current_app.config["SESSIONS"].end(g.session.token)
+    current_app.config["SCANS"].clear_till(g.staff.id)  # scans no longer act in their name
     audit.info("sign-out staff=%s terminal=%s", g.staff.id, g.session.terminal)
     resp = current_app.response_class(status=204)
     resp.delete_cookie(COOKIE, path="/", httponly=True, samesite="Strict")

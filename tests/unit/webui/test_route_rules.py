@@ -8,7 +8,7 @@ import pytest
 
 from appliance.master.staff import ROLES
 from appliance.orders.permissions import PERMISSIONS
-from webui.access import LOGIN, PUBLIC
+from webui.access import DEVICE, LOGIN, PUBLIC
 
 ROUTES = {
     ("GET", "/"): PUBLIC,
@@ -45,6 +45,24 @@ ROUTES = {
     ("POST", "/api/v1/orders/<order_id>/refunds"): "refund",
     ("POST", "/api/v1/orders/<order_id>/reprint"): "payment.take",
     ("GET", "/api/v1/orders/<order_id>/qr.svg"): "order.edit",
+    # hardware (docs/hardware.md)
+    ("GET", "/r/<token>"): PUBLIC,
+    ("GET", "/sim"): "payment.take",
+    ("GET", "/api/v1/printer"): LOGIN,
+    ("GET", "/api/v1/orders/<order_id>/print-jobs"): "order.edit",
+    ("PUT", "/api/v1/till"): "payment.take",
+    ("POST", "/api/v1/drawer/open"): "drawer.open",
+    ("GET", "/api/v1/visitors"): "stock.adjust",
+    ("GET", "/api/v1/sim/printer"): LOGIN,
+    ("PUT", "/api/v1/sim/printer"): "payment.take",
+    ("POST", "/api/v1/sim/printer/close-drawer"): "payment.take",
+    ("POST", "/api/v1/sim/scan"): "payment.take",
+    ("GET", "/api/v1/device/print-jobs/next"): DEVICE,
+    ("POST", "/api/v1/device/print-jobs/<job_id>"): DEVICE,
+    ("PUT", "/api/v1/device/printer"): DEVICE,
+    ("POST", "/api/v1/device/scans"): DEVICE,
+    ("POST", "/api/v1/device/button"): DEVICE,
+    ("POST", "/api/v1/device/visitors"): DEVICE,
 }
 
 
@@ -68,7 +86,8 @@ def test_every_registered_route_is_in_the_role_table(web):
 def fill(path):
     return (path.replace("<path:filename>", "tillbox.css").replace("<code>", "1")
             .replace("<order_id>", "no-such-order").replace("<line_id>", "l")
-            .replace("<payment_id>", "p").replace("<product_id>", "no-such-product").replace("<number>", "20260101-0001"))
+            .replace("<payment_id>", "p").replace("<product_id>", "no-such-product").replace("<number>", "20260101-0001")
+            .replace("<token>", "no-such.receipt").replace("<job_id>", "no-such-job"))
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -80,6 +99,9 @@ def test_each_role_gets_exactly_what_the_table_gives_it(web, role):
             continue  # these end the session, stream forever, or are the sign-in itself
         r = api.client.open(fill(path), method=method, json={},
                             headers={"X-CSRF-Token": api.csrf})
+        if rule == DEVICE:  # a person's session is no device token, whatever the role
+            assert r.status_code == 401, f"{role} got {r.status_code} from {method} {path}"
+            continue
         allowed = rule in (PUBLIC, LOGIN) or role_at_least(role, PERMISSIONS[rule])
         if allowed:
             assert r.status_code != 403, f"{role} refused {method} {path}: {r.get_data()}"

@@ -82,12 +82,16 @@
     try { await TB.api("POST", "/auth/logout"); } finally { location.href = "/login"; }
   };
 
-  TB.follow = function (onEvent) {
+  // Follow the box's events; kinds: "order" (default), "scan", "printer", "print_job".
+  // onOpen runs on every (re)connection, e.g. to tell core again what this screen shows.
+  TB.follow = function (onEvent, kinds, onOpen) {
     let source;
     const open = () => {
       source = new EventSource("/api/v1/events");
-      source.addEventListener("order", (e) => onEvent("order", JSON.parse(e.data)));
-      source.onopen = () => TB.banner("");
+      for (const kind of kinds || ["order"]) {
+        source.addEventListener(kind, (e) => onEvent(kind, JSON.parse(e.data)));
+      }
+      source.onopen = () => { TB.banner(""); if (onOpen) onOpen(); };
       source.onerror = () => {
         TB.banner(TB.t("offline"));
         if (source.readyState === EventSource.CLOSED) setTimeout(open, 3000);

@@ -54,7 +54,40 @@
     $("change").hidden = true;
     render();
     showOnDisplay(o);
+    tellTill();
     loadLists();
+  }
+
+  // The box's scanner adds to the order on this screen: tell core which one that is.
+  function tellTill() {
+    api("PUT", "/till", {order_id: current ? current.id : null})
+      .catch((e) => TB.toast(e.message, "error"));
+  }
+
+  const why = (code) => t("why_" + code) === "why_" + code ? code : t("why_" + code);
+
+  function showPrinter(p) {
+    const el = $("printer-state");
+    el.textContent = p.ready ? (p.paper_near_end ? t("paper_near_end") : t("printer_ready"))
+      : t("printer_problem", {why: why(p.reason)});
+    el.className = "device " + (p.ready ? (p.paper_near_end ? "warn" : "ok") : "bad");
+    const d = p.drawer || {};
+    const dr = $("drawer-state");
+    dr.hidden = d.open === null || d.open === undefined;
+    dr.textContent = d.alert ? t("drawer_left_open", {s: d.open_seconds})
+      : d.open ? t("drawer_open") : t("drawer_closed");
+    dr.className = "device " + (d.alert ? "bad" : d.open ? "warn" : "ok");
+  }
+
+  async function showPrintJobs() {
+    const el = $("print-state");
+    if (!current || current.status !== "paid") { el.hidden = true; return; }
+    const {jobs} = await api("GET", `/orders/${current.id}/print-jobs`);
+    const receipt = jobs.find((j) => j.kind === "receipt");
+    el.hidden = !receipt;
+    if (!receipt) return;
+    el.textContent = t("job_" + receipt.state, {why: why(receipt.reason)});
+    el.className = "print-state " + receipt.state;
   }
 
   function render() {
@@ -93,6 +126,7 @@
     $("receipt").hidden = o.status !== "paid";
     $("reprint").hidden = o.status !== "paid";
     if (o.status === "paid") renderReceipt(o);
+    showPrintJobs().catch(() => {});
   }
 
   function renderReceipt(o) {
@@ -169,6 +203,15 @@
     current = null;
     render();
     showOnDisplay(null);
+    tellTill();
+  });
+  $("open-drawer").addEventListener("click", async () => {
+    const reason = prompt(t("drawer_reason"));
+    if (!reason || !reason.trim()) return;
+    try {
+      await api("POST", "/drawer/open", {reason: reason.trim()});
+      TB.toast(t("drawer_opening"));
+    } catch (e) { TB.toast(e.message, "error"); }
   });
   $("d-barcode").addEventListener("keydown", async (e) => {
     if (e.key !== "Enter" || !current) return;
@@ -192,16 +235,28 @@
   });
 
   TB.follow(async (kind, e) => {
+    if (kind === "printer") return showPrinter(e);
+    if (kind === "print_job") {
+      if (current && e.order_id === current.id) showPrintJobs().catch(() => {});
+      return;
+    }
+    if (kind === "scan") {
+      if (!e.ok) return TB.toast(t("scan_error", {why: e.message || e.error}), "error");
+      if (e.order_id && (!current || current.id !== e.order_id)) return select(e.order_id);
+      return;
+    }
     loadLists();
     if (current && e.id === current.id && e.version !== current.version) {
       current = await api("GET", "/orders/" + current.id);
       render();
+      showOnDisplay(current);
     }
-  });
+  }, ["order", "scan", "printer", "print_job"], tellTill);
 
   (async function start() {
     await TB.whoami();
     renderMethods();
     await loadLists();
+    showPrinter((await api("GET", "/printer")).printer);
   })().catch((e) => TB.toast(e.message, "error"));
 })();

@@ -1,0 +1,58 @@
+"""What core knows of the shop's devices, as printerd and scannerd last reported it.
+
+Kept in memory: it is a picture of now, rebuilt within seconds of a restart by the daemons'
+next reports. A daemon that stops reporting is itself shown as the problem.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+#: printerd reports at least this often; silence longer than STALE means it is not running.
+STALE_SECONDS = 30
+
+
+class DeviceBoard:
+    def __init__(self, clock=time.monotonic):
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._printer: dict | None = None
+        self._printer_seen = 0.0
+        self._drawer = {"open": None, "since": None, "alert": False}
+
+    def printer_reported(self, status: dict) -> bool:
+        """Store printerd's report; True when what a person would see changed."""
+        with self._lock:
+            before = self._printer_view_locked()
+            self._printer = dict(status)
+            self._printer_seen = self._clock()
+            drawer_open = status.get("drawer_open")
+            if drawer_open is not None and drawer_open != self._drawer["open"]:
+                self._drawer = {"open": drawer_open,
+                                "since": self._clock() if drawer_open else None, "alert": False}
+            self._drawer["alert"] = bool(status.get("drawer_alert")) and bool(drawer_open)
+            return self._printer_view_locked() != before
+
+    def printer(self) -> dict:
+        with self._lock:
+            return self._printer_view_locked()
+
+    def _printer_view_locked(self) -> dict:
+        if self._printer is None:
+            return {"state": "unknown", "reason": "printerd_not_running", "ready": False,
+                    "device": "", "drawer": self._drawer_locked()}
+        if self._clock() - self._printer_seen > STALE_SECONDS:
+            return {"state": "unknown", "reason": "printerd_not_running", "ready": False,
+                    "device": self._printer.get("device", ""), "drawer": self._drawer_locked()}
+        ready = bool(self._printer.get("ready"))
+        return {"state": "ready" if ready else "problem", "ready": ready,
+                "reason": "" if ready else self._printer.get("reason") or "offline",
+                "device": self._printer.get("device", ""),
+                "paper_near_end": bool(self._printer.get("paper_near_end")),
+                "drawer": self._drawer_locked()}
+
+    def _drawer_locked(self) -> dict:
+        d = self._drawer
+        open_for = int(self._clock() - d["since"]) if d["open"] and d["since"] else 0
+        return {"open": d["open"], "open_seconds": open_for, "alert": d["alert"]}

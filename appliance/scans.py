@@ -1,0 +1,169 @@
+"""What a scan at the counter does: the scanner is the counter's, so codes go to the order
+the counter has on screen (the *till*), as the cashier signed in there.
+
+scannerd posts every code here; core answers at once whether it was good (scannerd beeps)
+and tells the counter screen over SSE. A product adds a line (opening an order when the
+counter has none), an order QR recalls that order, a bad code gets an error, never a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from drivers.scanner.codes import CodeRules, classify
+
+from .errors import Conflict, NotFound, TillboxError
+from .i18n import _
+from .orders.permissions import Actor
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Till:
+    staff_id: str
+    role: str
+    order_id: str | None
+    since: float
+
+
+@dataclass
+class ScanResult:
+    ok: bool
+    kind: str
+    code: str
+    error: str = ""          # machine code: bad_check_digit, unknown_product, no_counter, ...
+    message: str = ""        # the reason in the caller's language
+    order_id: str | None = None
+    line_name: str = ""
+
+    def to_dict(self) -> dict:
+        return {"ok": self.ok, "kind": self.kind, "code": self.code, "error": self.error,
+                "message": self.message, "order_id": self.order_id,
+                "line_name": self.line_name}
+
+
+def rules_from_config(cfg) -> CodeRules:
+    return CodeRules.from_config(cfg.barcodes)
+
+
+class ScanDesk:
+    def __init__(self, box, rules: CodeRules):
+        self.box = box
+        self.rules = rules
+        self._lock = threading.Lock()
+        self._till: Till | None = None
+
+    # -- the counter says which order it shows ------------------------------------------
+
+    def set_till(self, actor: Actor, order_id: str | None) -> None:
+        with self._lock:
+            self._till = Till(actor.staff_id, actor.role, order_id, time.monotonic())
+
+    def till(self) -> Till | None:
+        with self._lock:
+            return self._till
+
+    def clear_till(self, staff_id: str) -> None:
+        """The counter's cashier signed out: scans no longer act in their name."""
+        with self._lock:
+            if self._till and self._till.staff_id == staff_id:
+                self._till = None
+
+    def reprint_last(self):
+        """The reprint button: the newest paid order's receipt again, in the name of the
+        cashier signed in at the counter (a reprint is journalled and audited)."""
+        till = self.till()
+        staff = self.box.master.staff.find(till.staff_id) if till else None
+        if staff is None or not staff.active:
+            raise Conflict(_("nobody is signed in at the counter to reprint a receipt"))
+        actor = Actor(staff.id, staff.role, "counter")
+        with self.box.ledger.reading() as conn:
+            row = conn.execute("SELECT id FROM orders WHERE receipt_no IS NOT NULL"
+                               " ORDER BY receipt_no DESC LIMIT 1").fetchone()
+        if row is None:
+            raise NotFound(_("there is no receipt to reprint yet"))
+        job_id = self.box.orders.reprint_receipt(actor, row[0])
+        return job_id, self.box.orders.get_order(row[0])
+
+    # -- a scan ---------------------------------------------------------------------------
+
+    def handle(self, code: str, device: str = "") -> ScanResult:
+        scan = classify(code, self.rules)
+        if scan.kind == "invalid":
+            return self._refuse(scan, scan.error, _("unreadable code {code}: {why}",
+                                                    code=scan.code, why=_(_WHY.get(
+                                                        scan.error, scan.error))))
+        till = self.till()
+        staff = self.box.master.staff.find(till.staff_id) if till else None
+        if staff is None or not staff.active:
+            return self._refuse(scan, "no_counter",
+                                _("nobody is signed in at the counter to take this scan"))
+        actor = Actor(staff.id, staff.role, "counter")
+        try:
+            if scan.kind == "order":
+                return self._recall(actor, scan)
+            if scan.kind == "member":
+                return self._refuse(scan, "members_not_set_up",
+                                    _("member card {code}: this box has no members yet",
+                                      code=scan.code))
+            return self._add(actor, till, scan)
+        except TillboxError as exc:
+            return self._refuse(scan, exc.code, str(exc))
+
+    def _recall(self, actor: Actor, scan) -> ScanResult:
+        engine = self.box.orders
+        order = engine.find_by_number(scan.order_number)
+        if order.status == "parked":
+            order = engine.recall(actor, order.id)
+        self.set_till(actor, order.id)
+        return ScanResult(True, "order", scan.code, order_id=order.id)
+
+    def _add(self, actor: Actor, till: Till, scan) -> ScanResult:
+        engine, catalog = self.box.orders, self.box.master.catalog
+        kwargs: dict = {"barcode": scan.code}
+        # A code in the catalog always wins over reading it as a scale label.
+        if scan.kind == "scale" and catalog.lookup_barcode(scan.code) is None:
+            kwargs = {"barcode": scan.item_code, "scale_label": scan.code}
+            if scan.price is not None:
+                kwargs["label_price"] = scan.price
+            else:
+                found = catalog.lookup_barcode(scan.item_code)
+                if found is not None:
+                    # Weight labels: the product's price is per kilogram.
+                    per_kg = found[0].price_of(found[1])
+                    kwargs["label_price"] = (per_kg * scan.weight_g + 500) // 1000
+        elif scan.kind == "product" and scan.ean13 and scan.ean13 != scan.code \
+                and catalog.lookup_barcode(scan.code) is None:
+            kwargs["barcode"] = scan.ean13  # a UPC-A code filed as its EAN-13 form
+        order_id = till.order_id
+        current = engine.get_order(order_id) if order_id else None
+        if current is None or current.status not in ("open", "parked"):
+            current = engine.open_order(actor)
+        elif current.status == "parked":
+            current = engine.recall(actor, current.id)
+        order = engine.add_line(actor, current.id, **kwargs)
+        self.set_till(actor, order.id)
+        return ScanResult(True, scan.kind, scan.code, order_id=order.id,
+                          line_name=order.lines[-1].name if order.lines else "")
+
+    @staticmethod
+    def _refuse(scan, error: str, message: str) -> ScanResult:
+        log.info("scan %r refused: %s", scan.code, error)
+        return ScanResult(False, scan.kind, scan.code, error=error, message=message)
+
+
+_WHY = {
+    "bad_check_digit": "the check digit is wrong (scan it again)",
+    "empty": "nothing was read",
+    "unreadable": "the scanner sent characters that are not a code",
+    "too_long": "it is too long to be a code",
+}
+# Marked for the translation catalog (looked up by _WHY's values above).
+_("the check digit is wrong (scan it again)")
+_("nothing was read")
+_("the scanner sent characters that are not a code")
+_("it is too long to be a code")

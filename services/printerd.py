@@ -1,0 +1,390 @@
+"""printerd: prints core's queued receipts and opens the cash drawer.
+
+One working loop: report the printer's status (DLE EOT) to core, long-poll core for the next
+job, print it, report the outcome. A receipt counts as printed only when the status before
+and after says the printer was ready; otherwise the job waits (with the reason on every
+screen and on the status LED) and prints when the printer is back. A drawer kick is done
+once or reported failed, never repeated. The printer connection is opened on demand and
+dropped on any error, so an unplugged printer is picked up again when it comes back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from pathlib import Path
+
+from escpos.printer import Dummy
+
+from drivers.drawer.kick import printer_kick_bytes, realtime_kick_bytes
+from drivers.drawer.watch import DrawerWatch
+from drivers.printer import escpos_out, status as printer_status, transport
+from drivers.printer.layout import Line
+
+from .daemon import Backoff, CoreClient, CoreUnreachable, Daemon
+
+log = logging.getLogger(__name__)
+
+STATUS_EVERY = 2.0       # seconds between status reports while idle
+POLL_WAIT = 2.0          # long-poll wait; keeps the loop turning for the watchdog
+REMEMBER_PRINTED = 500   # job ids kept to recognise a retried job
+LEASE_RENEW = 20.0       # seconds between claim renewals while a job waits (core's lease: 60)
+
+
+def answering(status: dict) -> bool:
+    """The printer replied to the status query (it may still be stopped for paper)."""
+    return status.get("error", "") in ("",) + printer_status.ERRORS_BY_SEVERITY
+
+
+class PrintedIds:
+    """Ids of jobs this printer has printed, on disk before core is told, so a job offered
+    again (core never heard back) is reported, not printed twice."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self.ids: list[str] = json.loads(path.read_text())
+        except (FileNotFoundError, ValueError):
+            self.ids = []
+
+    def __contains__(self, job_id: str) -> bool:
+        return job_id in self.ids
+
+    def add(self, job_id: str) -> None:
+        self.ids = (self.ids + [job_id])[-REMEMBER_PRINTED:]
+        tmp = self.path.with_suffix(".tmp")
+        with open(tmp, "w") as fh:
+            json.dump(self.ids, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)
+
+
+class Printer:
+    """The configured printer, opened lazily and closed after any transport error."""
+
+    def __init__(self, cfg):
+        self.cfg = cfg.printer
+        p = self.cfg
+        self.kwargs = dict(profile=p.profile, usb_vendor=p.usb_vendor,
+                           usb_product=p.usb_product, serial_device=p.serial_device,
+                           baudrate=p.serial_baudrate, host=p.host, port=p.port,
+                           device=p.device, timeout=p.timeout_ms / 1000)
+        self.name = transport.describe(p.backend, **self.kwargs)
+        self.drawer_high = cfg.drawer.open_when_high
+        self._dev = None
+
+    def _open(self):
+        if self._dev is None:
+            self._dev = transport.open_printer(self.cfg.backend, **self.kwargs)
+            log.info("printer %s connected", self.name)
+        return self._dev
+
+    def close(self) -> None:
+        if self._dev is not None:
+            try:
+                self._dev.close()
+            except Exception:  # noqa: BLE001 - it is being dropped anyway
+                pass
+            self._dev = None
+
+    def status(self) -> printer_status.PrinterStatus:
+        try:
+            st = printer_status.query(self._open(), timeout=self.cfg.timeout_ms / 1000,
+                                      drawer_open_when_high=self.drawer_high)
+        except transport.PrinterUnavailable as exc:
+            self.close()
+            return printer_status.PrinterStatus(online=False, error=exc.reason)
+        if st.error == "no_reply":
+            self.close()  # a silent printer may have been unplugged: reconnect next time
+        return st
+
+    def send(self, data: bytes) -> None:
+        try:
+            self._open()._raw(data)
+        except transport.PrinterUnavailable:
+            self.close()
+            raise
+        except Exception as exc:
+            self.close()
+            raise transport.PrinterUnavailable("write_failed", f"printer {self.name}: {exc}") \
+                from None
+
+    def render(self, document: dict) -> bytes:
+        """The receipt's bytes for this printer's profile and Chinese mode."""
+        dummy = Dummy(profile=self.cfg.profile)
+        escpos_out.render(dummy, [Line(**ln) for ln in document["lines"]],
+                          qr_url=document.get("qr", ""), cut=document.get("cut", True),
+                          chinese=self.cfg.chinese, paper_mm=document.get("paper_mm", 80),
+                          logo=self.cfg.logo or None, font_path=self.cfg.font)
+        return dummy.output
+
+
+class Printerd:
+    def __init__(self, cfg, client: CoreClient, daemon: Daemon, *, pins=None):
+        self.cfg = cfg
+        self.client = client
+        self.daemon = daemon
+        self.printer = Printer(cfg) if cfg.printer.backend != "none" else None
+        state = cfg.data_dir / "printerd"
+        state.mkdir(parents=True, exist_ok=True)
+        self.printed = PrintedIds(state / "printed.json")
+        self.watch = DrawerWatch(cfg.drawer.open_alert_seconds or 10 ** 9)
+        self.last_status: dict = {}
+        self._next_status = 0.0
+        self.uplink_ok = True
+        self.core_ok = False
+        self.pins = pins or GpioParts.none()
+
+    # -- status ---------------------------------------------------------------------------
+
+    def check_status(self, force: bool = False) -> dict:
+        if not force and time.monotonic() < self._next_status:
+            return self.last_status
+        self._next_status = time.monotonic() + STATUS_EVERY
+        if self.printer is None:
+            st = {"ready": False, "reason": "no_printer", "device": "none"}
+        else:
+            s = self.printer.status()
+            st = {**s.to_dict(), "ready": s.ready, "reason": s.reason,
+                  "device": self.printer.name}
+        if self.cfg.drawer.sensor == "gpio" and self.pins.drawer_sensor is not None:
+            st["drawer_open"] = self.pins.drawer_sensor.is_open
+        elif self.cfg.drawer.sensor == "none":
+            st["drawer_open"] = None
+        event = self.watch.update(st.get("drawer_open"))
+        if event == "left_open":
+            log.warning("cash drawer left open for %d s", self.watch.open_for)
+        st["drawer_alert"] = bool(st.get("drawer_open")) and \
+            self.watch.open_for >= (self.cfg.drawer.open_alert_seconds or 10 ** 9)
+        if st.get("reason") != self.last_status.get("reason"):
+            if st["ready"]:
+                log.info("printer %s ready", st["device"])
+            else:
+                log.warning("printer %s not ready: %s", st["device"], st["reason"])
+        self.last_status = st
+        try:
+            code, body = self.client.call("PUT", "/device/printer", st)
+            self.core_ok = code == 200
+            if body:
+                self.uplink_ok = bool(body.get("uplink_ok", True))
+        except CoreUnreachable:
+            self.core_ok = False
+        self.pins.show(printer_ok=st["ready"], uplink_ok=self.uplink_ok, error=not self.core_ok)
+        return st
+
+    # -- jobs -----------------------------------------------------------------------------
+
+    def report(self, job: dict, state: str, reason: str = "") -> dict | None:
+        """Tell core; retried until core answers (it may be restarting)."""
+        backoff = Backoff()
+        while not self.daemon.stop.is_set():
+            self.daemon.alive()
+            try:
+                code, body = self.client.call("POST", f"/device/print-jobs/{job['id']}",
+                                              {"state": state, "reason": reason})
+                if code == 200:
+                    return body
+                log.error("core refused the report %s for job %s: %s %s", state, job["id"],
+                          code, body)
+                return body
+            except CoreUnreachable as exc:
+                log.warning("%s; retrying", exc)
+                self.daemon.sleep(backoff.next())
+        return None
+
+    def handle(self, job: dict) -> None:
+        if job["id"] in self.printed:
+            log.info("job %s was printed before core heard of it; reporting it", job["id"])
+            self.report(job, "printed")
+            return
+        if job["kind"] == "drawer":
+            self.kick(job)
+        else:
+            self.print_document(job)
+
+    def kick(self, job: dict) -> None:
+        how = self.cfg.drawer.kick
+        try:
+            if how == "none":
+                raise transport.PrinterUnavailable("no_drawer", "no cash drawer is configured")
+            if how == "gpio":
+                if self.pins.relay is None:
+                    raise transport.PrinterUnavailable("no_drawer", "drawer.relay_pin is not set")
+                self.pins.relay.kick()
+            else:
+                if self.printer is None:
+                    raise transport.PrinterUnavailable("no_printer", "no printer is configured")
+                d = self.cfg.drawer
+                before = self.check_status(force=True)
+                if not answering(before):
+                    raise transport.PrinterUnavailable(before["reason"], "printer not answering")
+                # ESC p would sit in the buffer of a printer that is out of paper; the
+                # real-time pulse opens the drawer anyway, so the cashier can give change.
+                self.printer.send(printer_kick_bytes(d.pin, d.on_ms, d.off_ms)
+                                  if before["ready"] else realtime_kick_bytes(d.pin, d.on_ms))
+                after = self.check_status(force=True)  # the printer took the bytes
+                if not answering(after):
+                    raise transport.PrinterUnavailable(after["reason"], "printer went away")
+        except transport.PrinterUnavailable as exc:
+            # Never retried: a drawer popping open minutes later is a cash-control problem.
+            log.error("drawer kick %s failed: %s", job["id"], exc)
+            self.report(job, "failed", exc.reason)
+            return
+        self.printed.add(job["id"])
+        log.info("drawer kicked (job %s)", job["id"])
+        self.report(job, "printed")
+
+    def print_document(self, job: dict) -> None:
+        document = job.get("document") or {}
+        if self.printer is None:
+            self.report(job, "failed", "no_printer")
+            return
+        data = self.printer.render(document)
+        told, told_at = None, 0.0
+        while not self.daemon.stop.is_set():
+            self.daemon.alive()
+            before = self.check_status(force=True)
+            if before["ready"]:
+                try:
+                    self.printer.send(data)
+                    after = self.check_status(force=True)
+                except transport.PrinterUnavailable as exc:
+                    after = {"ready": False, "reason": exc.reason}
+                if after["ready"]:
+                    self.printed.add(job["id"])
+                    log.info("printed %s job %s (%d bytes) on %s", job["kind"], job["id"],
+                             len(data), self.printer.name)
+                    self.report(job, "printed")
+                    return
+                # Paper ran out or the cover opened mid-receipt: it may be cut short, so it
+                # prints again in full when the printer is back (at least once).
+                reason = after["reason"] or "offline"
+            else:
+                reason = before["reason"] or "offline"
+            # Say why it waits when that changes, and renew the claim now and then; core
+            # answers with the job's state, which turns to expired after an hour.
+            if reason != told or time.monotonic() - told_at > LEASE_RENEW:
+                told, told_at = reason, time.monotonic()
+                body = self.report(job, "waiting", reason)
+                if body and body.get("state") not in ("printing", "waiting"):
+                    log.warning("job %s is %s now; dropping it", job["id"], body.get("state"))
+                    return
+            # The sale's drawer kick must not wait behind a receipt stuck for paper.
+            self.take_drawer_kicks()
+            self.daemon.sleep(STATUS_EVERY)
+
+    def take_drawer_kicks(self) -> None:
+        try:
+            code, job = self.client.call("GET", "/device/print-jobs/next?kind=drawer")
+        except CoreUnreachable:
+            return
+        if code == 200 and job:
+            self.kick(job)
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def run(self) -> None:
+        backoff = Backoff()
+        while not self.daemon.stop.is_set():
+            self.daemon.alive()
+            self.check_status()
+            if self.pins.take_reprint_press():
+                self._reprint_button()
+            try:
+                code, job = self.client.call("GET", f"/device/print-jobs/next?wait={POLL_WAIT}",
+                                             timeout=POLL_WAIT + 5)
+            except CoreUnreachable as exc:
+                log.warning("%s", exc)
+                self.daemon.sleep(backoff.next())
+                continue
+            backoff.reset()
+            if code == 200 and job:
+                self.handle(job)
+            elif code != 204:
+                log.error("core answered %s to the job poll: %s", code, job)
+                self.daemon.sleep(backoff.next())
+
+    def _reprint_button(self) -> None:
+        try:
+            code, body = self.client.call("POST", "/device/button", {"button": "reprint"})
+        except CoreUnreachable as exc:
+            log.warning("reprint button: %s", exc)
+            return
+        if code != 201:
+            log.warning("reprint button refused: %s", (body or {}).get("error"))
+
+    def close(self) -> None:
+        if self.printer is not None:
+            self.printer.close()
+        self.pins.close()
+
+
+class GpioParts:
+    """printerd's pins: status LED, reprint button, drawer relay and drawer switch."""
+
+    def __init__(self, light=None, button=None, relay=None, drawer_sensor=None):
+        import threading
+        self.light, self.button, self.relay = light, button, relay
+        self.drawer_sensor = drawer_sensor
+        self._pressed = threading.Event()
+
+    @classmethod
+    def none(cls) -> "GpioParts":
+        return cls()
+
+    @classmethod
+    def from_config(cls, cfg, factory) -> "GpioParts":
+        from drivers.drawer.relay import RelayDrawer
+        from drivers.drawer.sensor import DrawerSensor
+        from drivers.indicators.button import ReprintButton
+        from drivers.indicators.status_light import StatusLight
+        g, d = cfg.gpio, cfg.drawer
+        parts = cls()
+        if g.status_led_pin:
+            parts.light = StatusLight(g.status_led_pin, factory)
+        if g.button_pin:
+            # gpiozero calls back on its own thread: only set a flag for the loop.
+            parts.button = ReprintButton(g.button_pin, factory, parts._pressed.set)
+        if d.kick == "gpio" and d.relay_pin:
+            parts.relay = RelayDrawer(d.relay_pin, factory, pulse_ms=d.relay_pulse_ms)
+        if d.sensor == "gpio" and d.sensor_pin:
+            parts.drawer_sensor = DrawerSensor(d.sensor_pin, factory,
+                                               open_when_high=d.open_when_high)
+        return parts
+
+    def take_reprint_press(self) -> bool:
+        if self._pressed.is_set():
+            self._pressed.clear()
+            return True
+        return False
+
+    def show(self, *, printer_ok: bool, uplink_ok: bool, error: bool) -> None:
+        if self.light is not None:
+            from drivers.indicators.status_light import pattern_for
+            self.light.show(pattern_for(printer_ok, uplink_ok, error))
+
+    def close(self) -> None:
+        for part in (self.light, self.button, self.relay, self.drawer_sensor):
+            if part is not None:
+                part.close()
+
+
+def serve(cfg) -> None:
+    daemon = Daemon("printerd")
+    daemon.install_signals()
+    client = CoreClient.from_config(cfg, "printerd")
+    pins = GpioParts.none()
+    if cfg.gpio.backend != "none":
+        from drivers.gpio import pin_factory
+        pins = GpioParts.from_config(cfg, pin_factory(cfg.gpio.backend))
+    worker = Printerd(cfg, client, daemon, pins=pins)
+    name = worker.printer.name if worker.printer else "no printer"
+    daemon.ready(f"printing on {name}")
+    try:
+        worker.run()
+    finally:
+        worker.close()
+        log.info("printerd stopped")

@@ -1,0 +1,132 @@
+"""/api/v1/device/...: the box's own daemons (printerd, scannerd) talking to core.
+
+Loopback only, with the device token (webui.access DEVICE). Nothing here waits on a device:
+the daemons do the device I/O and report; core records and tells the screens.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app, g, jsonify, request
+
+from appliance.errors import ValidationError
+from appliance.i18n import _, language
+from appliance.printing.documents import document_for
+
+from ..access import DEVICE, access
+from . import body, box, bp, field_int, field_str, publish
+
+log = logging.getLogger(__name__)
+audit = logging.getLogger("audit")
+
+LONG_POLL_MAX = 25
+
+
+def job_json(job: dict) -> dict:
+    """A job as screens see it (no payload internals)."""
+    return {k: job[k] for k in ("id", "kind", "order_id", "state", "reason", "attempts",
+                                "created_at", "updated_at", "finished_at")}
+
+
+def publish_job(job: dict) -> None:
+    publish("print_job", job_json(job))
+
+
+@bp.get("/device/print-jobs/next")
+@access(DEVICE)
+def next_print_job():
+    wait = min(max(request.args.get("wait", 0, type=float), 0.0), LONG_POLL_MAX)
+    kind = request.args.get("kind") or None
+    if kind not in (None, "receipt", "drawer", "report"):
+        raise ValidationError(_("kind must be receipt, drawer or report"), field="kind")
+    job = box().printing.claim(wait=wait, kind=kind)
+    if job is None:
+        return "", 204
+    publish_job(job)
+    try:
+        document = document_for(box(), job)
+    except Exception as exc:  # noqa: BLE001 - a job that cannot be laid out must not jam the queue
+        log.exception("print job %s cannot be laid out", job["id"])
+        failed = box().printing.report(job["id"], "failed", f"layout: {exc}"[:200])
+        publish_job(failed)
+        return "", 204
+    return jsonify({**job_json(job), "document": document})
+
+
+@bp.post("/device/print-jobs/<job_id>")
+@access(DEVICE)
+def report_print_job(job_id: str):
+    data = body()
+    state = field_str(data, "state", required=True)
+    reason = field_str(data, "reason", default="")
+    job = box().printing.report(job_id, state, reason)
+    publish_job(job)
+    if job["kind"] == "drawer" and state == "printed":
+        audit.info("drawer opened job=%s order=%s by %s", job_id, job["order_id"] or "-",
+                   g.device)
+    elif state == "failed":
+        log.warning("print job %s (%s) failed: %s", job_id, job["kind"], reason)
+    return jsonify(job_json(job))
+
+
+@bp.put("/device/printer")
+@access(DEVICE)
+def printer_status():
+    data = body()
+    status = {k: data.get(k) for k in ("ready", "reason", "online", "cover_open",
+                                       "paper_near_end", "paper_out", "drawer_open",
+                                       "drawer_alert", "device", "error")}
+    devices = current_app.config["DEVICES"]
+    if devices.printer_reported(status):
+        publish("printer", devices.printer())
+    # printerd shows the head-office link on the status LED (uplinkd reports it to core).
+    return jsonify({"printer": devices.printer(), "uplink_ok": True})
+
+
+@bp.post("/device/scans")
+@access(DEVICE)
+def scan():
+    data = body()
+    code = field_str(data, "code", required=True, default="")
+    device = field_str(data, "device", default=g.device)
+    # The counter reads the message: the box's screen language is the receipt language.
+    with language(box().master.settings.get("receipt.language")):
+        result = current_app.config["SCANS"].handle(code[:200], device)
+    event = result.to_dict()
+    publish("scan", {**event, "device": device})
+    if result.order_id:
+        order = box().orders.get_order(result.order_id)
+        publish("order", {"id": order.id, "number": order.number, "status": order.status,
+                          "version": order.version, "terminal": order.terminal})
+    return jsonify(event), 200
+
+
+@bp.post("/device/button")
+@access(DEVICE)
+def button():
+    """The box's reprint button: the last receipt again, as the counter's cashier."""
+    name = field_str(body(), "button", required=True, default="")
+    if name != "reprint":
+        raise ValidationError(_("unknown button {name}", name=name), field="button")
+    scans = current_app.config["SCANS"]
+    job_id, order = scans.reprint_last()
+    publish("order", {"id": order.id, "number": order.number, "status": order.status,
+                      "version": order.version, "terminal": order.terminal})
+    return jsonify({"job_id": job_id, "order_id": order.id}), 201
+
+
+@bp.post("/device/visitors")
+@access(DEVICE)
+def count_visitors():
+    n = field_int(body(), "count", required=True)
+    if not 0 <= n <= 10000:
+        raise ValidationError(_("{name} is out of range", name="count"), field="count")
+    if n:
+        hour = datetime.now(ZoneInfo(box().config.shop.timezone)).strftime("%Y-%m-%dT%H")
+        with box().ledger.transaction() as tx:
+            tx.conn.execute("INSERT INTO visitors (hour, count) VALUES (?, ?) ON CONFLICT(hour)"
+                            " DO UPDATE SET count = count + excluded.count", (hour, n))
+    return jsonify({"counted": n})

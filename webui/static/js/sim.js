@@ -1,0 +1,61 @@
+/* Simulated devices: the virtual printer's paper roll and fault switches, a virtual scanner. */
+"use strict";
+(function () {
+  const TB = window.TB;
+  const {api, h, t} = TB;
+  const $ = (id) => document.getElementById(id);
+
+  function paper(r) {
+    return h("div", {class: "paper", "data-n": String(r.n)},
+      ...r.lines.map((l) => h("div", {class: [l.align, l.bold ? "bold" : "",
+        l.double ? "double" : ""].join(" ")}, l.text || " ")),
+      ...(r.qr || []).map((q) => h("div", {class: "qr"}, "[QR] " + q)),
+      ...(r.images || []).map((i) => h("div", {class: "qr"}, `[image ${i.width}×${i.height}]`)));
+  }
+
+  async function refresh() {
+    if (!$("roll")) return;
+    const s = await api("GET", "/sim/printer?limit=10");
+    $("roll").replaceChildren(...s.paper.map(paper));
+    for (const el of $("faults").elements) {
+      if (el.type === "checkbox") el.checked = !!s.faults[el.name];
+      else if (document.activeElement !== el) el.value = s.faults[el.name] || 0;
+    }
+    const d = s.drawer;
+    $("drawer").textContent = d.open ? t("drawer_open") : t("drawer_closed");
+    $("drawer").className = "device " + (d.open ? "warn" : "ok");
+  }
+
+  if ($("faults")) {
+    $("faults").addEventListener("change", async (e) => {
+      const el = e.target;
+      const value = el.type === "checkbox" ? el.checked : Number(el.value || 0);
+      try { await api("PUT", "/sim/printer", {[el.name]: value}); }
+      catch (err) { TB.toast(err.message, "error"); }
+      refresh();
+    });
+    $("close-drawer").addEventListener("click", async () => {
+      await api("POST", "/sim/printer/close-drawer", {});
+      refresh();
+    });
+    setInterval(() => refresh().catch(() => {}), 1500);
+  }
+  if ($("scan-form")) {
+    $("scan-form").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const code = $("scan-code").value.trim();
+      $("scan-code").value = "";
+      if (!code) return;
+      try { await api("POST", "/sim/scan", {code}); }
+      catch (err) { TB.toast(err.message, "error"); }
+    });
+  }
+  TB.follow((kind, e) => {
+    if (kind === "scan" && !e.ok) TB.toast(t("scan_error", {why: e.message || e.error}), "error");
+    if (kind === "print_job") refresh().catch(() => {});
+  }, ["scan", "print_job"]);
+  (async function start() {
+    await TB.whoami();
+    await refresh();
+  })().catch((e) => TB.toast(e.message, "error"));
+})();
