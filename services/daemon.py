@@ -68,22 +68,6 @@ class CoreClient:
         return resp.status, payload
 
 
-class Backoff:
-    """0.5 s, 1 s, 2 s ... up to ``maximum``; reset after a success."""
-
-    def __init__(self, initial: float = 0.5, maximum: float = 10.0):
-        self.initial, self.maximum = initial, maximum
-        self.delay = initial
-
-    def next(self) -> float:
-        d = self.delay
-        self.delay = min(self.delay * 2, self.maximum)
-        return d
-
-    def reset(self) -> None:
-        self.delay = self.initial
-
-
 class Daemon:
     """Signals, READY=1 and the watchdog for one daemon's working loop.
 

@@ -13,17 +13,20 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
 from pathlib import Path
 
 from escpos.printer import Dummy
 
+from appliance.backoff import Backoff
 from drivers.drawer.kick import printer_kick_bytes, realtime_kick_bytes
 from drivers.drawer.watch import DrawerWatch
+from drivers.indicators.status_light import pattern_for
 from drivers.printer import escpos_out, status as printer_status, transport
 from drivers.printer.layout import Line
 
-from .daemon import Backoff, CoreClient, CoreUnreachable, Daemon
+from .daemon import CoreClient, CoreUnreachable, Daemon
 
 log = logging.getLogger(__name__)
 
@@ -326,7 +329,6 @@ class GpioParts:
     """printerd's pins: status LED, reprint button, drawer relay and drawer switch."""
 
     def __init__(self, light=None, button=None, relay=None, drawer_sensor=None):
-        import threading
         self.light, self.button, self.relay = light, button, relay
         self.drawer_sensor = drawer_sensor
         self._pressed = threading.Event()
@@ -363,7 +365,6 @@ class GpioParts:
 
     def show(self, *, printer_ok: bool, uplink_ok: bool, error: bool) -> None:
         if self.light is not None:
-            from drivers.indicators.status_light import pattern_for
             self.light.show(pattern_for(printer_ok, uplink_ok, error))
 
     def close(self) -> None:

@@ -14,7 +14,9 @@ import queue
 import threading
 import time
 
-from .daemon import Backoff, CoreClient, CoreUnreachable, Daemon
+from appliance.backoff import Backoff
+
+from .daemon import CoreClient, CoreUnreachable, Daemon
 
 log = logging.getLogger(__name__)
 

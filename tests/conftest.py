@@ -21,6 +21,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until(check, timeout=5.0, what="the condition", interval=0.01):
+    """Poll ``check`` until it returns something true (returned) or fail after ``timeout``."""
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(interval)
+
+
 class Shop:
     """A test shop: ledger + master data + engine, and one Actor per role."""
 

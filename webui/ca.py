@@ -50,6 +50,6 @@ def ca_page():
     https_port = box.config.web.https_port
     secure_url = f"https://{host}{'' if https_port == 443 else f':{https_port}'}/"
     return render_template("ca.html", shop_name=box.master.settings.get("shop.name"),
-                           locale=str(get_locale()), strings={}, business_day="",
+                           locale=str(get_locale()), strings={}, business_day="", timezone="",
                            cert_url=cert_url,
                            secure_url=secure_url, qr_svg=out.getvalue().decode("utf-8"))

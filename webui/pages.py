@@ -76,7 +76,8 @@ def _page(template: str, **kw):
     box = current_app.config["BOX"]
     return render_template(template, shop_name=box.master.settings.get("shop.name"),
                            locale=str(get_locale()), strings=script_strings(),
-                           business_day=box.orders.today(), **kw)
+                           business_day=box.orders.today(),
+                           timezone=box.config.shop.timezone, **kw)
 
 
 @bp.get("/")

@@ -23,6 +23,8 @@ import threading
 import time
 from typing import Callable, Protocol
 
+from appliance.backoff import Backoff
+
 from .codes import MAX_CODE_LEN, CodeRules, Scan, classify
 
 __all__ = ["MAX_CODE_LEN", "CodeRules", "Scan", "classify", "Emit", "ScanSource", "Backoff",
@@ -40,24 +42,6 @@ class ScanSource(Protocol):
     def run(self, emit: Emit, stop: threading.Event) -> None: ...
     def describe(self) -> str: ...
     def close(self) -> None: ...
-
-
-class Backoff:
-    """Delays between reopen attempts: ``initial`` doubling up to ``maximum``."""
-
-    def __init__(self, initial: float = 0.5, maximum: float = 10.0):
-        if initial <= 0 or maximum < initial:
-            raise ValueError(f"backoff {initial}..{maximum} s: need 0 < initial <= maximum")
-        self.initial, self.maximum = initial, maximum
-        self._next = initial
-
-    def next(self) -> float:
-        delay = self._next
-        self._next = min(self._next * 2, self.maximum)
-        return delay
-
-    def reset(self) -> None:
-        self._next = self.initial
 
 
 class ReconnectingSource:

@@ -6,19 +6,13 @@ Screenshots of each step go to $TILLBOX_SCREENSHOTS (docs/screenshots when refre
 ones the README links to), else to the test's temporary directory.
 """
 
-import os
 import threading
-from pathlib import Path
 
 import pytest
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+from browser_helpers import browser, needs_chromium, shots, sign_in  # noqa: F401 (fixtures)
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason="Debian's chromium is not installed (make sysdeps)")
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+pytestmark = needs_chromium
 PHONE = {"width": 390, "height": 844}
 
 
@@ -43,28 +37,6 @@ def core(tmp_path_factory):
     srv.close()
     t.join(5)
     box.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def shots(tmp_path):
-    target = Path(os.environ.get("TILLBOX_SCREENSHOTS") or tmp_path / "shots")
-    target.mkdir(parents=True, exist_ok=True)
-    return target
-
-
-def sign_in(page, base, pin, lang):
-    page.goto(f"{base}/login?lang={lang}")
-    for digit in pin:
-        page.click(f"#pinpad button[data-d='{digit}']")
-    page.click("#pinpad button[data-d='ok']")
 
 
 TEXT = {

@@ -1,7 +1,5 @@
 """core over real HTTP (waitress on a free loopback port): SSE reaches a second screen live."""
 
-import http.client
-import json
 import socket
 import threading
 import time
@@ -12,6 +10,7 @@ from waitress.server import create_server
 from appliance.box import Box
 from appliance.config import load
 from appliance.master.catalog import Product
+from conftest import HttpScreen
 from webui.app import create_app
 
 
@@ -34,27 +33,8 @@ def server(tmp_path):
     box.close()
 
 
-class Screen:
-    def __init__(self, port, pin):
-        self.port = port
-        r = self.call("POST", "/api/v1/auth/login", {"pin": pin})
-        self.cookie = r[2].split(";")[0]
-        self.csrf = r[1]["csrf_token"]
-
-    def call(self, method, path, body=None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        headers = {"Content-Type": "application/json"}
-        if getattr(self, "cookie", None):
-            headers.update({"Cookie": self.cookie, "X-CSRF-Token": self.csrf})
-        conn.request(method, path, json.dumps(body or {}), headers)
-        resp = conn.getresponse()
-        data = resp.read()
-        conn.close()
-        return resp.status, json.loads(data or b"{}"), resp.getheader("Set-Cookie")
-
-
 def test_a_parked_order_reaches_the_counter_live(server):
-    phone, counter = Screen(server, "2001"), Screen(server, "1001")
+    phone, counter = HttpScreen(server, "2001"), HttpScreen(server, "1001")
     sock = socket.create_connection(("127.0.0.1", server), timeout=10)
     sock.sendall(f"GET /api/v1/events HTTP/1.1\r\nHost: x\r\nCookie: {counter.cookie}\r\n"
                  "Accept: text/event-stream\r\n\r\n".encode())

@@ -4,23 +4,12 @@ its receipt on the simulated printer and kicks the drawer, and every injected pr
 leaves the sale complete, the job waiting with its reason, and the receipt printed exactly
 once when the fault clears."""
 
-import time
-
 import pytest
 
 from appliance_procs import DAEMONS, TEA, Appliance
+from conftest import wait_until
 from drivers.printer import simulated
 from drivers.scanner.simulated import feed_fifo
-
-
-def wait_until(check, timeout=20.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +30,7 @@ def counter(box):
                            paper_near_end=False, slow_ms=0, disconnect_mid_job=False)
     simulated.close_drawer(box.sim_printer)
     wait_until(lambda: box.counter.call("GET", "/api/v1/printer")[1]["printer"]["ready"],
-               what="printer ready")
+               timeout=20, what="printer ready")
     status, _b, _c = box.counter.call("PUT", "/api/v1/till", {"order_id": None})
     assert status == 200
     return box.counter
@@ -62,6 +51,13 @@ def pay_cash(counter, order_id, amount="100.00"):
     return body["order"]
 
 
+def printed(events, order_id, kind="receipt", timeout=20):
+    """Wait for the SSE message saying this order's job of ``kind`` printed."""
+    return events.next_event(lambda k, d: k == "print_job" and d["kind"] == kind
+                             and d["order_id"] == order_id and d["state"] == "printed",
+                             timeout=timeout)
+
+
 def receipts_for(box, number):
     return [r for r in simulated.paper_roll(box.sim_printer, limit=100)
             if r["cut"] and any(number in ln["text"] for ln in r["lines"])]
@@ -76,9 +72,8 @@ def test_scan_pay_cash_print_and_kick_the_drawer(box, counter):
         kicks_before = simulated.drawer_state(box.sim_printer).get("kicks", 0)
         paid = pay_cash(counter, order_id)
         assert paid["change"] == "32.00"
-        for kind in ("drawer", "receipt"):
-            events.next_event(lambda k, d, kind=kind: k == "print_job" and d["kind"] == kind
-                              and d["order_id"] == order_id and d["state"] == "printed")
+        printed(events, order_id, "drawer")
+        printed(events, order_id, "receipt")
     finally:
         events.close()
     [receipt] = receipts_for(box, paid["number"])
@@ -109,7 +104,7 @@ def test_a_bad_scan_is_refused_and_the_counter_hears_why(box, counter):
 def test_a_printer_fault_holds_the_receipt_until_it_clears(box, counter, fault, reasons):
     simulated.write_faults(box.sim_printer, **fault)
     wait_until(lambda: not counter.call("GET", "/api/v1/printer")[1]["printer"]["ready"],
-               what="printer problem reported")
+               timeout=20, what="printer problem reported")
     events = counter.events()
     try:
         order_id = scan_into_new_order(box, events)
@@ -121,9 +116,7 @@ def test_a_printer_fault_holds_the_receipt_until_it_clears(box, counter, fault, 
         assert seen["printer"]["state"] == "problem" and seen["printer"]["reason"] in reasons
         assert receipts_for(box, paid["number"]) == []
         simulated.write_faults(box.sim_printer, **{k: False for k in fault})
-        events.next_event(lambda k, d: k == "print_job" and d["kind"] == "receipt"
-                          and d["order_id"] == order_id and d["state"] == "printed",
-                          timeout=20)
+        printed(events, order_id, timeout=20)
     finally:
         events.close()
     assert len(receipts_for(box, paid["number"])) == 1
@@ -135,9 +128,7 @@ def test_a_slow_printer_still_prints_once(box, counter):
     try:
         order_id = scan_into_new_order(box, events)
         paid = pay_cash(counter, order_id, "68.00")
-        events.next_event(lambda k, d: k == "print_job" and d["kind"] == "receipt"
-                          and d["order_id"] == order_id and d["state"] == "printed",
-                          timeout=30)
+        printed(events, order_id, timeout=30)
     finally:
         events.close()
     assert len(receipts_for(box, paid["number"])) == 1
@@ -149,11 +140,24 @@ def test_a_connection_dropped_mid_receipt_prints_it_again_whole_once(box, counte
     try:
         order_id = scan_into_new_order(box, events)
         paid = pay_cash(counter, order_id, "68.00")
-        events.next_event(lambda k, d: k == "print_job" and d["kind"] == "receipt"
-                          and d["order_id"] == order_id and d["state"] == "printed",
-                          timeout=30)
+        printed(events, order_id, timeout=30)
     finally:
         events.close()
     assert simulated.read_faults(box.sim_printer)["disconnect_mid_job"] is False  # it fired
     [receipt] = receipts_for(box, paid["number"])
     assert any("西湖龙井" in ln["text"] for ln in receipt["lines"])
+
+
+def test_paper_running_low_still_prints_and_the_counter_is_warned(box, counter):
+    simulated.write_faults(box.sim_printer, paper_near_end=True)
+    seen = wait_until(lambda: (lambda p: p if p.get("paper_near_end") else None)(
+        counter.call("GET", "/api/v1/printer")[1]["printer"]), timeout=20, what="paper low reported")
+    assert seen["ready"] is True  # a warning, not a stop
+    events = counter.events()
+    try:
+        order_id = scan_into_new_order(box, events)
+        paid = pay_cash(counter, order_id, "68.00")
+        printed(events, order_id)
+    finally:
+        events.close()
+    assert len(receipts_for(box, paid["number"])) == 1

@@ -13,7 +13,7 @@ from appliance.errors import NotFound, ValidationError
 from appliance.i18n import _
 
 from ..access import LOGIN, access
-from . import body, box, bp, field_str, publish
+from . import body, box, bp, field_str
 from .device import job_json
 
 

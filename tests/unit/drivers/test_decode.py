@@ -10,26 +10,10 @@ from appliance.i18n import language
 from drivers.printer.decode import (Barcode, Cut, Decoder, DrawerKick, Image, Init, Qr,
                                     StatusRequest, Text, Unknown)
 from drivers.printer.escpos_out import render
-from drivers.printer.layout import Receipt, lay_out
+from drivers.printer.layout import lay_out
+from test_receipt import tea_receipt  # the same fixture receipt as the golden files
 
 ESC, GS, FS, DLE = b"\x1b", b"\x1d", b"\x1c", b"\x10"
-
-
-def tea_receipt(**kw) -> Receipt:
-    base = dict(
-        shop_name="茗香茶叶茶具专卖店", order_number="20261126-0007", receipt_no=42,
-        time="2026-11-26 14:05", cashier="张收银",
-        lines=[{"name": "西湖龙井 明前特级", "spec": "规格:100g", "qty": 1,
-                "unit_price": 31800, "amount": 31800},
-               {"name": "台湾凤梨酥 12枚", "spec": "", "qty": 2, "unit_price": 5800,
-                "amount": 11600}],
-        subtotal=43400, adjustments=[{"label": "round_off", "amount": -40}], total=43360,
-        tenders=[{"method": "wechat", "amount": 20000, "reference": "4200001234"},
-                 {"method": "cash", "amount": 23360, "reference": ""}],
-        change=6640, address="杭州市西湖区龙井路 18 号", phone="0571-8888 6666",
-        footer="谢谢惠顾，欢迎再来品茶", qr_url="https://box.local/r/Zx8Kq2")
-    base.update(kw)
-    return Receipt(**base)
 
 
 def decode(data: bytes) -> list:

@@ -9,6 +9,9 @@
   let method = "cash";
   let paying = false;
   let shownDue = null;  // the order and amount due the amount field was last filled for
+  // Who is signed in, and the CSRF token every write needs: asked once, awaited by writers
+  // (the event stream may open, and want to tell core about the till, before it answers).
+  const signedIn = TB.whoami();
 
   // Tell a customer display in another tab of this browser which order to show.
   const showOnDisplay = (o, change) => localStorage.setItem("tillbox.display",
@@ -60,7 +63,7 @@
 
   // The box's scanner adds to the order on this screen: tell core which one that is.
   function tellTill() {
-    api("PUT", "/till", {order_id: current ? current.id : null})
+    signedIn.then(() => api("PUT", "/till", {order_id: current ? current.id : null}))
       .catch((e) => TB.toast(e.message, "error"));
   }
 
@@ -132,7 +135,7 @@
   function renderReceipt(o) {
     $("receipt").replaceChildren(
       h("h3", {}, t("receipt"), " #", String(o.receipt_no)),
-      h("p", {}, o.number, " · ", o.completed_at),
+      h("p", {}, o.number, " · ", new Date(o.completed_at).toLocaleString(TB.locale.replace("_", "-"), {timeZone: TB.timezone})),
       h("ul", {}, o.lines.map((l) => h("li", {}, `${l.name} ${l.spec} × ${l.qty}`, " ",
         money(l.net)))),
       h("p", {}, t("total"), " ", money(o.total), " · ", t("paid"), " ", money(o.paid)),
@@ -254,7 +257,7 @@
   }, ["order", "scan", "printer", "print_job"], tellTill);
 
   (async function start() {
-    await TB.whoami();
+    await signedIn;
     renderMethods();
     await loadLists();
     showPrinter((await api("GET", "/printer")).printer);

@@ -10,6 +10,8 @@ import time
 
 import pytest
 
+from conftest import wait_until
+
 from drivers.scanner import SourceThread
 from drivers.scanner.codes import classify
 from drivers.scanner.simulated import FifoScanner, ScannerdNotRunning, feed_fifo
@@ -17,12 +19,6 @@ from drivers.scanner.simulated import FifoScanner, ScannerdNotRunning, feed_fifo
 FAST = dict(poll=0.02, retry_initial=0.01, retry_max=0.05)
 
 
-def wait_until(predicate, timeout=2.0):
-    end = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > end:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.005)
 
 
 @pytest.fixture

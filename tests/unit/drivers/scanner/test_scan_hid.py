@@ -10,6 +10,8 @@ import threading
 import time
 
 import pytest
+
+from conftest import wait_until
 from evdev import InputEvent, ecodes as e
 
 from drivers.scanner import SourceThread
@@ -19,12 +21,6 @@ SPEC = "/dev/input/by-id/usb-Symbol_Bar_Code_Scanner-event-kbd"
 FAST = dict(poll=0.02, retry_initial=0.01, retry_max=0.05)
 
 
-def wait_until(predicate, timeout=2.0):
-    end = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > end:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.005)
 
 
 def key_events(text, suffix=e.KEY_ENTER):

@@ -7,6 +7,8 @@ import queue
 import time
 
 import pytest
+
+from conftest import wait_until
 import serial
 
 from drivers.scanner import LineFramer, SourceThread
@@ -15,12 +17,6 @@ from drivers.scanner.serial_scanner import SerialScanner
 FAST = dict(poll=0.02, retry_initial=0.01, retry_max=0.05)
 
 
-def wait_until(predicate, timeout=2.0):
-    end = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > end:
-            raise AssertionError("condition not reached in time")
-        time.sleep(0.005)
 
 
 def start(scanner):
