@@ -22,6 +22,8 @@ BENCHES = {
     "barcode_lookup": (["--products", "100000"], ["--products", "500", "--lookups", "200"]),
     "api_load": (["--requests", "200", "--clients", "20"], ["--requests", "10", "--clients", "3"]),
     "page_weight": ([], []),
+    "scan_latency": (["--samples", "300"], ["--samples", "10", "--lines-per-order", "4"]),
+    "receipt_render": (["--repeat", "200"], ["--repeat", "5"]),
 }
 
 

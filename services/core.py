@@ -70,6 +70,7 @@ def serve(config: Config) -> None:
     _return_large_blocks_to_the_os()
     box = Box(config, background_checkpoints=True)
     app = create_app(box)
+    events = app.config["EVENTS"]
     https = None
     if config.web.https_port:
         from webui.plain_http import create_plain_app
@@ -83,6 +84,7 @@ def serve(config: Config) -> None:
         log.info("signal %d: stopping core", signum)
         sdnotify.notify("STOPPING=1")
         stop.set()
+        events.close()
         # Close every connection, not only the listening socket: waitress's loop runs while
         # any channel is open, and a keep-alive or long-poll one would hold the stop.
         wasyncore.close_all(server._map, ignore_all=True)

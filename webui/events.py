@@ -59,6 +59,17 @@ class EventBus:
                     self._subs.remove(sub)
                     log.warning("dropped a screen that stopped reading events")
 
+    def close(self) -> None:
+        """Core is stopping: end every stream now rather than at its next heartbeat."""
+        with self._lock:
+            for sub in self._subs:
+                sub.dropped = True
+                try:
+                    sub.queue.put_nowait(None)  # wakes the stream's wait
+                except queue.Full:
+                    pass
+            self._subs.clear()
+
     def subscribers(self) -> int:
         with self._lock:
             return len(self._subs)

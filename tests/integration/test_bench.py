@@ -30,3 +30,9 @@ def test_bench_quick_run_writes_a_json_report(tmp_path):
     assert load["core_memory"]["end"]["vmrss_mib"] > 0
     weight = results["page_weight"]
     assert weight["page_and_assets"]["requests"] >= 3 and weight["bytes"] > 0
+    scans = results["scan_latency"]
+    assert scans["samples"] == 10 and 0 < scans["p50_ms"] <= scans["p99_ms"]
+    assert set(scans["exit_codes"].values()) == {0}   # every daemon stopped cleanly
+    render = results["receipt_render"]["cases"]
+    assert render["native_80mm"]["bytes"] > render["native_58mm"]["bytes"] > 0
+    assert render["raster_80mm"]["bytes"] > render["native_80mm"]["bytes"]
