@@ -29,11 +29,9 @@ class Box:
         self.printing = PrintQueue(self.ledger)
         self.device_token = private_token(device_token_path(config.data_dir))
         self.receipt_key = private_token(config.data_dir / "receipt.key")
-        #: Base of links printed on receipts (the e-receipt QR); core sets it to an address
-        #: phones on the shop Wi-Fi can reach.
-        self.public_url = "" if config.web.host in ("0.0.0.0", "::") else \
-            config.core_url if not config.web.https_port else \
-            f"https://{config.web.host}:{config.web.https_port}"
+        #: Base of links printed on receipts (the e-receipt QR): somewhere phones on the shop
+        #: Wi-Fi can reach, or "" for no QR (see public_url_for).
+        self.public_url = public_url_for(config)
 
     def close(self) -> None:
         self.master.close()
@@ -44,3 +42,29 @@ class Box:
 
     def __exit__(self, *exc):
         self.close()
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+
+
+def public_url_for(config: Config, addresses=None) -> str:
+    """web.public_url, else the address core listens on, else (listening everywhere) the
+    box's first network address; "" when only loopback would do: a QR code no phone can open
+    helps nobody."""
+    web = config.web
+    if web.public_url:
+        return web.public_url.rstrip("/")
+    host = web.host
+    if host in ("0.0.0.0", "::", ""):
+        if addresses is None:
+            from services.tls import lan_addresses
+            addresses = lan_addresses()
+        host = next((a for a in addresses if a not in LOOPBACK_HOSTS
+                     and not a.startswith("127.")), "")
+    if not host or host in LOOPBACK_HOSTS:
+        return ""
+    if ":" in host:
+        host = f"[{host}]"
+    if web.https_port:
+        return f"https://{host}" + ("" if web.https_port == 443 else f":{web.https_port}")
+    return f"http://{host}" + ("" if web.port == 80 else f":{web.port}")

@@ -100,6 +100,12 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "https_port": Key("int", 0, "Serve HTTPS on this port with the box's own certificate "
                           "(0: HTTPS off). When on, plain HTTP only offers the CA certificate "
                           "and redirects everything else to HTTPS.", minimum=0, maximum=65535),
+        "public_url": Key("str", "", "Address phones on the shop Wi-Fi use for the box, e.g. "
+                          "http://192.168.1.20:8080 (the e-receipt QR on receipts links there). "
+                          "Empty: the box's own address when web.host is 0.0.0.0, none (no QR) "
+                          "when core listens on loopback only.",
+                          check=lambda v: None if not v or re.fullmatch(r"https?://[^\s/]+/?", v)
+                          else "must look like http://192.168.1.20:8080 (no path)"),
         "tls_names": Key("str", "", "Extra host names or addresses for the HTTPS certificate, "
                          "comma separated (the box's own name and addresses are always in).",
                          check=lambda v: None if all(n.strip() and " " not in n.strip()
@@ -273,7 +279,9 @@ class Config:
     @property
     def core_url(self) -> str:
         """Where the daemons reach core: always loopback, plain HTTP."""
-        host = self.web.host if self.web.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+        # A wildcard address is reached on loopback (waitress binds "::" IPv6-only).
+        host = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(self.web.host,
+                                                                         self.web.host)
         return f"http://{'[' + host + ']' if ':' in host else host}:{self.web.port}"
 
 

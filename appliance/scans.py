@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from drivers.scanner.codes import CodeRules, classify
@@ -28,6 +29,7 @@ class Till:
     role: str
     order_id: str | None
     since: float
+    session: str = ""        # the counter screen's session: scans stop when it ends
 
 
 @dataclass
@@ -51,21 +53,41 @@ def rules_from_config(cfg) -> CodeRules:
 
 
 class ScanDesk:
-    def __init__(self, box, rules: CodeRules):
+    def __init__(self, box, rules: CodeRules, session_alive=lambda token: True):
         self.box = box
         self.rules = rules
+        self._alive = session_alive
         self._lock = threading.Lock()
         self._till: Till | None = None
+        self._seen: OrderedDict[str, ScanResult] = OrderedDict()  # scan id -> its result
 
     # -- the counter says which order it shows ------------------------------------------
 
-    def set_till(self, actor: Actor, order_id: str | None) -> None:
+    def set_till(self, actor: Actor, order_id: str | None, session: str = "", *,
+                 if_free: bool = False) -> bool:
+        """The counter at ``session`` shows ``order_id``; scans go there from now on.
+
+        ``if_free``: only if no live counter holds the scanner (a screen reconnecting after
+        a Wi-Fi blip must not take it from the cashier who is scanning). True when held."""
         with self._lock:
-            self._till = Till(actor.staff_id, actor.role, order_id, time.monotonic())
+            held = self._till
+            if if_free and held and held.session != session and self._alive(held.session):
+                return False
+            self._till = Till(actor.staff_id, actor.role, order_id, time.monotonic(), session)
+            return True
 
     def till(self) -> Till | None:
+        """The live till, or None (its screen's session ended or timed out)."""
         with self._lock:
+            if self._till and not self._alive(self._till.session):
+                self._till = None
             return self._till
+
+    def _follow(self, order_id: str) -> None:
+        """The till now shows the order a scan opened or recalled."""
+        with self._lock:
+            if self._till:
+                self._till.order_id = order_id
 
     def clear_till(self, staff_id: str) -> None:
         """The counter's cashier signed out: scans no longer act in their name."""
@@ -91,7 +113,22 @@ class ScanDesk:
 
     # -- a scan ---------------------------------------------------------------------------
 
-    def handle(self, code: str, device: str = "") -> ScanResult:
+    def handle(self, code: str, device: str = "", scan_id: str = "") -> ScanResult:
+        """What the scan did. ``scan_id``: scannerd's id for this scan; a retry after a lost
+        answer gets the first answer again instead of adding the item twice."""
+        if scan_id:
+            with self._lock:
+                if scan_id in self._seen:
+                    return self._seen[scan_id]
+        result = self._handle(code)
+        if scan_id:
+            with self._lock:
+                self._seen[scan_id] = result
+                while len(self._seen) > 500:
+                    self._seen.popitem(last=False)
+        return result
+
+    def _handle(self, code: str) -> ScanResult:
         scan = classify(code, self.rules)
         if scan.kind == "invalid":
             return self._refuse(scan, scan.error, _("unreadable code {code}: {why}",
@@ -119,7 +156,7 @@ class ScanDesk:
         order = engine.find_by_number(scan.order_number)
         if order.status == "parked":
             order = engine.recall(actor, order.id)
-        self.set_till(actor, order.id)
+        self._follow(order.id)
         return ScanResult(True, "order", scan.code, order_id=order.id)
 
     def _add(self, actor: Actor, till: Till, scan) -> ScanResult:
@@ -146,7 +183,7 @@ class ScanDesk:
         elif current.status == "parked":
             current = engine.recall(actor, current.id)
         order = engine.add_line(actor, current.id, **kwargs)
-        self.set_till(actor, order.id)
+        self._follow(order.id)
         return ScanResult(True, scan.kind, scan.code, order_id=order.id,
                           line_name=order.lines[-1].name if order.lines else "")
 

@@ -37,6 +37,15 @@ def _watchdog(box: Box, stop: threading.Event) -> None:
         sdnotify.notify("WATCHDOG=1")
 
 
+def _device_ticks(app, stop: threading.Event, every: float = 5.0) -> None:
+    from webui.app import device_tick
+    while not stop.wait(every):
+        try:
+            device_tick(app)
+        except Exception:  # noqa: BLE001 - the next tick tries again; selling goes on
+            log.exception("device tick failed")
+
+
 def _return_large_blocks_to_the_os() -> None:
     """Each PIN check (scrypt) takes 16 MiB; glibc would keep it in the worker thread's arena
     for good, about 16 MiB per web thread (280 MiB measured with 20 sign-ins). Blocks of 1 MiB
@@ -70,12 +79,14 @@ def serve(config: Config) -> None:
     _return_large_blocks_to_the_os()
     box = Box(config, background_checkpoints=True)
     app = create_app(box)
+    full_app = app
     events = app.config["EVENTS"]
     https = None
     if config.web.https_port:
-        from webui.plain_http import create_plain_app
+        from webui.plain_http import create_plain_app, with_device_api
         https = _start_https(config, app)
-        app = create_plain_app(box)  # plain HTTP: the CA page, health, redirects
+        # plain HTTP: the CA page, health, redirects; and the daemons' device calls
+        app = with_device_api(create_plain_app(box), app)
     server = create_server(app, host=config.web.host, port=config.web.port,
                            threads=config.web.threads, ident="tillbox")
     stop = threading.Event()
@@ -94,6 +105,8 @@ def serve(config: Config) -> None:
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
     threading.Thread(target=_watchdog, args=(box, stop), name="watchdog", daemon=True).start()
+    threading.Thread(target=_device_ticks, args=(full_app, stop), name="devices",
+                     daemon=True).start()
     log.info("core listening on http://%s:%s", config.web.host, server.effective_port)
     sdnotify.notify(f"READY=1\nSTATUS=serving on port {server.effective_port}")
     try:

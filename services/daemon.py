@@ -63,8 +63,14 @@ class CoreClient:
             self._local.conn = None
             raise CoreUnreachable(f"core at {self.host}:{self.port} did not answer: {exc}") \
                 from None
-        payload = json.loads(raw) if raw and resp.headers.get_content_type() == \
-            "application/json" else None
+        try:
+            payload = json.loads(raw) if raw and resp.headers.get_content_type() == \
+                "application/json" else None
+        except ValueError:  # a reply cut short: as good as none
+            conn.close()
+            self._local.conn = None
+            raise CoreUnreachable(f"core at {self.host}:{self.port} sent a broken reply") \
+                from None
         return resp.status, payload
 
 

@@ -245,7 +245,14 @@ class Printerd:
         if self.printer is None:
             self.report(job, "failed", "no_printer")
             return
-        data = self.printer.render(document)
+        try:
+            data = self.printer.render(document)
+        except Exception as exc:  # noqa: BLE001 - a receipt that cannot be drawn must not jam printing
+            reason = getattr(exc, "reason", "") or \
+                ("logo" if "logo" in str(exc) else "layout")
+            log.error("job %s cannot be rendered for this printer: %s", job["id"], exc)
+            self.report(job, "failed", reason)
+            return
         told, told_at = None, 0.0
         while not self.daemon.stop.is_set():
             self.daemon.alive()
@@ -305,7 +312,11 @@ class Printerd:
                 continue
             backoff.reset()
             if code == 200 and job:
-                self.handle(job)
+                try:
+                    self.handle(job)
+                except Exception:  # noqa: BLE001 - one bad job must not stop the printing
+                    log.exception("job %s failed unexpectedly", job.get("id"))
+                    self.report(job, "failed", "internal_error")
             elif code != 204:
                 log.error("core answered %s to the job poll: %s", code, job)
                 self.daemon.sleep(backoff.next())

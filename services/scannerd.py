@@ -13,6 +13,7 @@ import logging
 import queue
 import threading
 import time
+import uuid
 
 from appliance.backoff import Backoff
 
@@ -82,11 +83,15 @@ class Scannerd:
             all(now - getattr(s, "heartbeat", now) < STALLED_AFTER for s in self.sources)
 
     def post(self, device: str, code: str) -> bool:
+        # One id per scan: if core added the item but its answer was lost, the retry gets
+        # that answer again rather than a second line.
+        scan_id = uuid.uuid4().hex
         backoff = Backoff(0.2, 1.0)
         for _attempt in range(3):
             try:
                 status, body = self.client.call("POST", "/device/scans",
-                                                {"code": code, "device": device})
+                                                {"code": code, "device": device,
+                                                 "scan_id": scan_id})
             except CoreUnreachable as exc:
                 log.warning("scan from %s not delivered: %s", device, exc)
                 if self.daemon.sleep(backoff.next()):

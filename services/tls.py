@@ -37,7 +37,7 @@ class TlsFiles:
     key: Path
 
 
-def _addresses() -> list[str]:
+def lan_addresses() -> list[str]:
     """The box's own IPv4 addresses (phones type the Wi-Fi one). ``hostname -I`` lists every
     interface's; resolving the host name often gives only Debian's 127.0.1.1."""
     import subprocess
@@ -58,7 +58,7 @@ def _addresses() -> list[str]:
 def box_names(extra: str = "") -> list[str]:
     """DNS names and IP addresses the server certificate must cover."""
     names = ["localhost", "127.0.0.1", socket.gethostname(), f"{socket.gethostname()}.local"]
-    names += _addresses()
+    names += lan_addresses()
     names += [n.strip() for n in extra.split(",") if n.strip()]
     seen, out = set(), []
     for n in names:

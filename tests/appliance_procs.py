@@ -30,6 +30,7 @@ class Appliance:
 data = "data"
 [web]
 port = {self.port}
+public_url = "http://192.168.1.20:{self.port}"
 [printer]
 backend = "simulated"
 port = {self.printer_port}

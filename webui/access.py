@@ -77,9 +77,12 @@ LOOPBACK = ("127.0.0.1", "::1")
 
 def _enforce_device(box) -> None:
     """scannerd and printerd: only from this box, and only with the token core wrote."""
-    if request.remote_addr not in LOOPBACK:
+    # From this box: loopback, or the box's own address when core listens on just that one
+    # (a connection from the box to itself comes from that address; no other host can).
+    if request.remote_addr not in LOOPBACK + (box.config.web.host,):
         raise Forbidden(_("device calls are accepted from this box only"))
     scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip(), box.device_token):
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+            token.strip().encode("utf-8", "replace"), box.device_token.encode()):
         raise Unauthorized(_("missing or wrong device token"))
     g.device = request.headers.get("X-Tillbox-Device", "device")[:40]

@@ -26,16 +26,21 @@ from .throttle import LoginThrottle
 def create_app(box) -> Flask:
     cfg = box.config
     app = Flask(__name__)
+    sessions = SessionStore(idle_seconds=cfg.web.session_idle_minutes * 60)
     app.config.update(
         BOX=box,
-        SESSIONS=SessionStore(idle_seconds=cfg.web.session_idle_minutes * 60),
+        SESSIONS=sessions,
         THROTTLE=LoginThrottle(),
         # Leave a few worker threads free for ordinary requests however many screens listen.
         EVENTS=EventBus(max_subscribers=max(1, cfg.web.threads - 4)),
         MAX_CONTENT_LENGTH=cfg.web.max_request_kb * 1024,
         DEVICES=DeviceBoard(),
-        SCANS=ScanDesk(box, rules_from_config(cfg)),
+        SCANS=ScanDesk(box, rules_from_config(cfg), session_alive=sessions.alive),
     )
+    events = app.config["EVENTS"]
+    from .api.device import job_json
+    box.printing.on_change = lambda jobs: [events.publish("print_job", job_json(j))
+                                           for j in jobs]
     app.json.ensure_ascii = False
     i18n.init(app)
     app.register_blueprint(health_bp)
@@ -70,3 +75,13 @@ def create_app(box) -> Flask:
 
     app.register_error_handler(HTTPException, api_error_for_unrouted)
     return app
+
+
+def device_tick(app) -> None:
+    """What core does every few seconds for the devices: expire print jobs that are too old
+    (screens hear of it), and tell screens when printerd has gone silent."""
+    app.config["BOX"].printing.expire_old()
+    view = app.config["DEVICES"].printer()
+    if view != app.config.get("LAST_PRINTER_VIEW"):
+        app.config["LAST_PRINTER_VIEW"] = view
+        app.config["EVENTS"].publish("printer", view)

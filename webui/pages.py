@@ -60,6 +60,8 @@ def script_strings() -> dict:
         "why_busy": _("in use by another program"), "why_unreachable": _("not reachable"),
         "why_disconnected": _("connection lost"), "why_closed": _("connection lost"),
         "why_io_error": _("connection lost"), "why_raster_font_missing": _("font missing"),
+        "why_logo": _("the logo file cannot be read"), "why_layout": _("the receipt cannot be laid out"),
+        "why_internal_error": _("internal error: see the log"),
         "job_queued": _("Receipt queued"), "job_printing": _("Printing receipt…"),
         "job_printed": _("Receipt printed"), "job_waiting": _("Receipt waits: %(why)s", why="{why}"),
         "job_failed": _("Receipt not printed: %(why)s", why="{why}"),
@@ -69,6 +71,15 @@ def script_strings() -> dict:
         "drawer_reason": _("Why open the drawer without a sale?"),
         "drawer_opening": _("Opening the drawer"),
         "scan_error": _("Scan: %(why)s", why="{why}"),
+        "scan_bad_check_digit": _("the check digit of %(code)s is wrong (scan it again)",
+                                  code="{code}"),
+        "scan_unreadable": _("the scanner sent characters that are not a code"),
+        "scan_too_long": _("it is too long to be a code"), "scan_empty": _("nothing was read"),
+        "scan_no_counter": _("nobody is signed in at the counter to take this scan"),
+        "scan_not_found": _("no product has barcode %(code)s", code="{code}"),
+        "scan_members_not_set_up": _("member card %(code)s: this box has no members yet",
+                                     code="{code}"),
+        "drawer_failed": _("The drawer did not open: %(why)s", why="{why}"),
     }
 
 

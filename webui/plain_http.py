@@ -8,6 +8,17 @@ from flask import Flask, redirect, request
 from . import ca, health, i18n
 
 
+def with_device_api(plain, full):
+    """The daemons call core over plain HTTP on loopback: their /api/v1/device/ calls go to the
+    full application (which checks loopback and the device token), everything else to
+    ``plain``."""
+    def dispatch(environ, start_response):
+        if environ.get("PATH_INFO", "").startswith("/api/v1/device/"):
+            return full(environ, start_response)
+        return plain(environ, start_response)
+    return dispatch
+
+
 def create_plain_app(box) -> Flask:
     app = Flask(__name__)
     app.config.update(BOX=box)

@@ -12,7 +12,7 @@ import hmac
 from dataclasses import asdict
 
 from appliance.errors import NotFound
-from appliance.i18n import language
+from appliance.i18n import _, language
 from drivers.printer.from_order import receipt_for
 from drivers.printer.layout import lay_out
 
@@ -24,9 +24,10 @@ def ereceipt_token(key: str, order_id: str) -> str:
 
 
 def order_for_token(key: str, token: str) -> str:
-    order_id, _, _mac = token.partition(".")
-    if not order_id or not hmac.compare_digest(ereceipt_token(key, order_id), token):
-        raise NotFound("no such receipt")
+    order_id, _sep, _mac = token.partition(".")
+    if not order_id or not hmac.compare_digest(ereceipt_token(key, order_id).encode(),
+                                               token.encode("utf-8", "replace")):
+        raise NotFound(_("no such receipt"))
     return order_id
 
 

@@ -53,6 +53,9 @@ def _job(row) -> dict:
 class PrintQueue:
     def __init__(self, ledger):
         self.ledger = ledger
+        #: Called with the jobs whose state the queue itself moved (expired, interrupted), so
+        #: screens hear of it as they hear of printerd's reports.
+        self.on_change = None
         self._wake = threading.Condition()
         self._generation = 0
         ledger.add_commit_listener(self._on_commit)
@@ -75,6 +78,7 @@ class PrintQueue:
                     self._wake.wait(min(deadline - time.monotonic(), 5.0))
 
     def _claim_now(self, kind: str | None) -> dict | None:
+        changed: list[str] = []
         with self.ledger.transaction() as tx:
             now = tx.now()
             ts = format_ts(now)
@@ -83,23 +87,26 @@ class PrintQueue:
                     "SELECT id FROM print_jobs WHERE kind = 'drawer' AND state IN"
                     " ('printing', 'waiting') AND lease_until < ?", (ts,)).fetchall():
                 self._finish(tx.conn, job_id, "failed", "interrupted", ts)
-            self._expire(tx.conn, now)
+                changed.append(job_id)
+            changed += self._expire(tx.conn, now)
             row = tx.one(
                 f"SELECT {COLUMNS} FROM print_jobs WHERE (state = 'queued' OR (state IN"
                 " ('printing', 'waiting') AND lease_until < ?)) AND kind = COALESCE(?, kind)"
                 " ORDER BY kind = 'drawer' DESC, seq, id LIMIT 1", (ts, kind))
-            if row is None:
-                return None
-            job = _job(row)
-            tx.conn.execute(
-                "UPDATE print_jobs SET state = 'printing', attempts = attempts + 1, reason = '',"
-                " updated_at = ?, lease_until = ? WHERE id = ?",
-                (ts, format_ts(now + LEASE), job["id"]))
-            if job["state"] != "queued":
-                log.warning("print job %s (%s) offered again: its claim lapsed", job["id"],
-                            job["kind"])
-            job.update(state="printing", attempts=job["attempts"] + 1, reason="", updated_at=ts)
-            return job
+            job = None
+            if row is not None:
+                job = _job(row)
+                tx.conn.execute(
+                    "UPDATE print_jobs SET state = 'printing', attempts = attempts + 1,"
+                    " reason = '', updated_at = ?, lease_until = ? WHERE id = ?",
+                    (ts, format_ts(now + LEASE), job["id"]))
+                if job["state"] != "queued":
+                    log.warning("print job %s (%s) offered again: its claim lapsed", job["id"],
+                                job["kind"])
+                job.update(state="printing", attempts=job["attempts"] + 1, reason="",
+                           updated_at=ts)
+        self._changed(changed)
+        return job
 
     def report(self, job_id: str, state: str, reason: str = "") -> dict:
         """printerd says what happened to a job it claimed; returns the job as it now is.
@@ -112,6 +119,7 @@ class PrintQueue:
                                     choices=", ".join(REPORTABLE)))
         if state in ("waiting", "failed") and not reason:
             raise ValidationError(_("a waiting or failed job needs a reason"))
+        changed: list[str] = []
         with self.ledger.transaction() as tx:
             now = tx.now()
             ts = format_ts(now)
@@ -131,8 +139,10 @@ class PrintQueue:
                 tx.conn.execute("UPDATE print_jobs SET state = ?, reason = ?, updated_at = ?,"
                                 " lease_until = ? WHERE id = ?",
                                 (state, reason, ts, format_ts(now + LEASE), job_id))
-                self._expire(tx.conn, now)
-            return _job(tx.one(f"SELECT {COLUMNS} FROM print_jobs WHERE id = ?", (job_id,)))
+                changed = [i for i in self._expire(tx.conn, now) if i != job_id]
+            job = _job(tx.one(f"SELECT {COLUMNS} FROM print_jobs WHERE id = ?", (job_id,)))
+        self._changed(changed if state in ("printing", "waiting") else [])
+        return job
 
     # -- what screens show -------------------------------------------------------------
 
@@ -161,25 +171,36 @@ class PrintQueue:
                                 " ('queued', 'printing', 'waiting') ORDER BY seq, id").fetchall()
         return [_job(r) for r in rows]
 
-    def expire_old(self) -> int:
+    def expire_old(self) -> list[str]:
+        """Expire what is too old to print now (core runs this every few seconds)."""
         with self.ledger.transaction() as tx:
-            return self._expire(tx.conn, tx.now())
+            changed = self._expire(tx.conn, tx.now())
+        self._changed(changed)
+        return changed
 
     # -- internals ---------------------------------------------------------------------
 
-    def _expire(self, conn, now) -> int:
-        n = 0
+    def _expire(self, conn, now) -> list[str]:
+        """Expire old jobs; their ids."""
+        ids: list[str] = []
+        ts = format_ts(now)
         for kind, age in MAX_AGE.items():
-            cur = conn.execute(
-                "UPDATE print_jobs SET state = 'expired', reason = 'too_old', updated_at = ?,"
-                " finished_at = ? WHERE kind = ? AND created_at < ? AND (state IN"
+            found = [r[0] for r in conn.execute(
+                "SELECT id FROM print_jobs WHERE kind = ? AND created_at < ? AND (state IN"
                 " ('queued', 'waiting') OR (state = 'printing' AND lease_until < ?))",
-                (format_ts(now), format_ts(now), kind, format_ts(now - age), format_ts(now)))
-            if cur.rowcount:
-                log.warning("%d %s job(s) expired unprinted (older than %s)", cur.rowcount,
+                (kind, format_ts(now - age), ts))]
+            for job_id in found:
+                conn.execute("UPDATE print_jobs SET state = 'expired', reason = 'too_old',"
+                             " updated_at = ?, finished_at = ? WHERE id = ?", (ts, ts, job_id))
+            if found:
+                log.warning("%d %s job(s) expired unprinted (older than %s)", len(found),
                             kind, age)
-            n += cur.rowcount
-        return n
+            ids += found
+        return ids
+
+    def _changed(self, job_ids: list[str]) -> None:
+        if job_ids and self.on_change is not None:
+            self.on_change([self.get(i) for i in job_ids])
 
     @staticmethod
     def _finish(conn, job_id: str, state: str, reason: str, ts: str) -> None:

@@ -68,6 +68,12 @@ door_pin = 22
         return e.add_payment(self.actor, o.id, method, 6800,
                              reference="" if method == "cash" else "T-1").order
 
+    def at_counter(self):
+        """The cashier signed in at the counter, whose screen holds the scanner."""
+        session = self.app.config["SESSIONS"].create(self.cashier.id, "counter")
+        assert self.app.config["SCANS"].set_till(self.actor, None, session.token)
+        return session
+
     def printerd(self):
         pins = GpioParts.from_config(self.cfg, self.factory)
         return Printerd(self.cfg, self.client, Daemon("printerd"), pins=pins)
@@ -166,7 +172,7 @@ def test_a_drawer_left_open_raises_an_alert_on_the_screens(rig):
 
 def test_the_reprint_button_reprints_the_last_receipt(rig):
     order = rig.sale("card")
-    rig.app.config["SCANS"].set_till(rig.actor, None)  # the cashier is at the counter
+    rig.at_counter()
     worker = rig.printerd()
     button = rig.factory.pin(27)
     button.drive_low()   # pressed (wired to ground, pull-up)
@@ -185,7 +191,7 @@ def beeps(pin):
 def test_a_serial_scan_reaches_the_order_and_the_buzzer_says_how_it_went(rig):
     import pty
     master, slave = pty.openpty()
-    rig.app.config["SCANS"].set_till(rig.actor, None)
+    rig.at_counter()
     from drivers.indicators.buzzer import Buzzer
     buzzer = Buzzer(18, rig.factory)
     daemon = Daemon("scannerd")
@@ -227,3 +233,14 @@ def test_the_door_counter_reports_visitors(rig):
     with rig.box.ledger.reading() as conn:
         assert conn.execute("SELECT SUM(count) FROM visitors").fetchone()[0] == 3
     door.close()
+
+
+def test_a_receipt_that_cannot_be_drawn_fails_with_a_reason_instead_of_crashing(rig):
+    rig.sale("card")
+    worker = rig.printerd()
+    worker.printer.cfg.logo = "/nonexistent/logo.png"   # a logo path that went stale
+    job = rig.client.call("GET", "/device/print-jobs/next")[1]
+    worker.handle(job)
+    done = rig.box.printing.get(job["id"])
+    assert (done["state"], done["reason"]) == ("failed", "logo")
+    assert receipts(rig) == []

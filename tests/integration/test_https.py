@@ -61,6 +61,19 @@ def test_http_offers_the_ca_and_redirects_the_rest(core):
     conn.close()
 
 
+def test_the_daemons_still_reach_core_over_plain_http_on_loopback(core):
+    """printerd and scannerd use plain HTTP on loopback whether or not HTTPS is on."""
+    from appliance.keys import device_token_path
+    from services.daemon import CoreClient
+    http_port, _https_port, ca = core
+    token = device_token_path(ca.parent.parent).read_text().strip()
+    client = CoreClient(f"http://127.0.0.1:{http_port}", token, "test")
+    status, _body = client.call("GET", "/device/print-jobs/next")
+    assert status == 204
+    status, body = client.call("PUT", "/device/printer", {"ready": True, "reason": ""})
+    assert status == 200 and body["printer"]["ready"] is True
+
+
 def test_https_is_trusted_with_the_box_ca_and_cookies_are_secure(core):
     _, https_port, ca_file = core
     ctx = ssl.create_default_context(cafile=str(ca_file))

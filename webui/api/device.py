@@ -49,8 +49,8 @@ def next_print_job():
     try:
         document = document_for(box(), job)
     except Exception as exc:  # noqa: BLE001 - a job that cannot be laid out must not jam the queue
-        log.exception("print job %s cannot be laid out", job["id"])
-        failed = box().printing.report(job["id"], "failed", f"layout: {exc}"[:200])
+        log.exception("print job %s cannot be laid out: %s", job["id"], exc)
+        failed = box().printing.report(job["id"], "failed", "layout")
         publish_job(failed)
         return "", 204
     return jsonify({**job_json(job), "document": document})
@@ -82,8 +82,8 @@ def printer_status():
     devices = current_app.config["DEVICES"]
     if devices.printer_reported(status):
         publish("printer", devices.printer())
-    # printerd shows the head-office link on the status LED (uplinkd reports it to core).
-    return jsonify({"printer": devices.printer(), "uplink_ok": True})
+    # uplink_ok (for the status LED's head-office pattern) joins when uplinkd reports to core.
+    return jsonify({"printer": devices.printer()})
 
 
 @bp.post("/device/scans")
@@ -93,8 +93,9 @@ def scan():
     code = field_str(data, "code", required=True, default="")
     device = field_str(data, "device", default=g.device)
     # The counter reads the message: the box's screen language is the receipt language.
+    scan_id = field_str(data, "scan_id", default="")[:64]
     with language(box().master.settings.get("receipt.language")):
-        result = current_app.config["SCANS"].handle(code[:200], device)
+        result = current_app.config["SCANS"].handle(code[:200], device, scan_id)
     event = result.to_dict()
     publish("scan", {**event, "device": device})
     if result.order_id:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from flask import current_app, g, jsonify, request
 
-from appliance.errors import NotFound, ValidationError
+from appliance.errors import Conflict, NotFound, ValidationError
 from appliance.i18n import _
 
 from ..access import LOGIN, access
-from . import body, box, bp, field_str
+from . import body, box, bp, field_bool, field_str
 from .device import job_json
 
 
@@ -37,11 +37,13 @@ def order_print_jobs(order_id: str):
 @access("payment.take")
 def till():
     """The counter says which order is on its screen: scans at the box go there."""
-    order_id = field_str(body(), "order_id", default=None)
+    data = body()
+    order_id = field_str(data, "order_id", default=None)
     if order_id:
         box().orders.get_order(order_id)
-    current_app.config["SCANS"].set_till(g.actor, order_id or None)
-    return jsonify({"order_id": order_id or None})
+    held = current_app.config["SCANS"].set_till(g.actor, order_id or None, g.session.token,
+                                                if_free=field_bool(data, "if_free", False))
+    return jsonify({"order_id": order_id or None, "held": held})
 
 
 @bp.post("/drawer/open")
@@ -85,7 +87,8 @@ def sim_printer():
     state = _sim_printer_dir()
     return jsonify({"faults": simulated.read_faults(state),
                     "drawer": simulated.drawer_state(state),
-                    "paper": simulated.paper_roll(state, limit=int(request.args.get("limit", 10)))})
+                    "paper": simulated.paper_roll(
+                        state, limit=min(max(request.args.get("limit", 10, type=int), 1), 50))})
 
 
 @bp.put("/sim/printer")
@@ -95,8 +98,9 @@ def sim_printer_faults():
     state = _sim_printer_dir()
     try:
         simulated.write_faults(state, **body())
-    except (ValueError, TypeError) as exc:
-        raise ValidationError(str(exc)) from None
+    except (ValueError, TypeError):
+        raise ValidationError(_("unknown fault or a value of the wrong kind; the faults are "
+                                "{names}", names=", ".join(simulated.FAULT_DEFAULTS))) from None
     return jsonify({"faults": simulated.read_faults(state)})
 
 
@@ -120,7 +124,9 @@ def sim_scan():
     code = field_str(body(), "code", required=True)
     try:
         feed_fifo(cfg.sim_dir / "scanner.fifo", code, timeout=0.5)
-    except OSError as exc:
-        raise ValidationError(_("the simulated scanner is not running (scannerd): {why}",
-                                why=exc.strerror or str(exc))) from None
+    except ValueError:
+        raise ValidationError(_("a code is one line of printable characters"),
+                              field="code") from None
+    except OSError:  # no reader (scannerd not running) or it did not take the code in time
+        raise Conflict(_("the simulated scanner is not running: start scannerd")) from None
     return jsonify({"fed": code}), 202

@@ -75,6 +75,7 @@ def test_printerd_gets_a_laid_out_receipt_and_reports_it_printed(web, device, co
 
 
 def test_the_receipt_qr_opens_the_e_receipt_and_a_forged_link_does_not(web, device, counter):
+    web.box.public_url = "http://192.168.1.20:8080"
     order_id = paid_order(counter, "card", "T-9")
     doc = device.get("/api/v1/device/print-jobs/next").get_json()["document"]
     assert doc["qr"].endswith(order_id + "." + doc["qr"].rsplit(".", 1)[1])
@@ -211,3 +212,75 @@ def test_a_no_sale_drawer_opening_needs_a_reason_and_a_cashier(web, counter):
 def test_simulated_device_controls_exist_only_when_configured(counter):
     assert counter.get("/api/v1/sim/printer").status_code == 404
     assert counter.post("/api/v1/sim/scan", {"code": "1"}).status_code == 404
+
+
+def test_scans_stop_when_the_counter_session_times_out(web, device, counter):
+    put_till(counter, None)
+    sessions = web.app.config["SESSIONS"]
+    sessions.end(sessions.get(counter.client.get_cookie("tillbox_session").value).token)
+    r = device.post("/api/v1/device/scans", json={"code": "6901234567892"}).get_json()
+    assert r["error"] == "no_counter"
+
+
+def test_a_reconnecting_screen_does_not_take_the_scanner_from_the_cashier(web, device,
+                                                                         counter):
+    o = counter.post("/api/v1/orders", {}).get_json()
+    put_till(counter, o["id"])
+    other = web.as_role("manager")
+    r = other.client.put("/api/v1/till", json={"order_id": None, "if_free": True},
+                         headers={"X-CSRF-Token": other.csrf})
+    assert r.get_json()["held"] is False
+    r = device.post("/api/v1/device/scans", json={"code": "6901234567892"}).get_json()
+    assert r["order_id"] == o["id"]   # still the cashier's order
+
+
+def test_odd_tokens_are_refused_not_crashed_on(web):
+    anon = web.app.test_client()
+    assert anon.get("/r/%C3%A9.x").status_code == 404
+    odd = web.app.test_client()
+    odd.environ_base["HTTP_AUTHORIZATION"] = "Bearer é"
+    assert odd.get("/api/v1/device/print-jobs/next").status_code == 401
+
+
+def test_no_qr_when_only_loopback_would_do_and_the_lan_address_otherwise(tmp_path):
+    from appliance.box import public_url_for
+    from appliance.config import load
+    cfg = lambda env: load(None, environ={f"TILLBOX_WEB__{k}": v for k, v in env.items()})
+    assert public_url_for(cfg({})) == ""                                   # 127.0.0.1
+    assert public_url_for(cfg({"HOST": "0.0.0.0"}), ["127.0.1.1", "192.168.1.20"]) == \
+        "http://192.168.1.20:8080"
+    assert public_url_for(cfg({"HOST": "0.0.0.0", "HTTPS_PORT": "8443"}),
+                          ["192.168.1.20"]) == "https://192.168.1.20:8443"
+    assert public_url_for(cfg({"PUBLIC_URL": "http://kasse.local/"})) == "http://kasse.local"
+
+
+def test_a_retried_scan_is_not_added_twice(web, device, counter):
+    put_till(counter, None)
+    scan = {"code": "6901234567892", "scan_id": "a1b2c3"}
+    first = device.post("/api/v1/device/scans", json=scan).get_json()
+    again = device.post("/api/v1/device/scans", json=scan).get_json()   # answer was lost
+    assert again == first
+    order = counter.get(f"/api/v1/orders/{first['order_id']}").get_json()
+    assert order["lines"][0]["qty"] == 1
+
+
+def test_screens_hear_of_expired_jobs_and_of_printerd_going_silent(web, device, counter):
+    from webui.app import device_tick
+    bus = web.app.config["EVENTS"]
+    sub = bus.subscribe()
+    device.put("/api/v1/device/printer", json={"ready": True, "reason": "", "device": "x"})
+    devices = web.app.config["DEVICES"]
+    devices._printer_seen -= 31          # printerd has said nothing for 31 s
+    device_tick(web.app)
+    paid_order(counter, "card", "T-1")
+    clock_jobs = web.box.printing.pending()
+    with web.box.ledger.transaction() as tx:   # the receipt was queued over an hour ago
+        tx.conn.execute("UPDATE print_jobs SET created_at = '2020-01-01T00:00:00.000000Z'")
+    device_tick(web.app)
+    seen = []
+    while (e := sub.get(0.1)) is not None:
+        seen.append((e["event"], e["data"]))
+    assert ("printer", devices.printer()) in seen
+    assert devices.printer()["reason"] == "printerd_not_running"
+    expired = [d for k, d in seen if k == "print_job" and d["state"] == "expired"]
+    assert [d["id"] for d in expired] == [j["id"] for j in clock_jobs]

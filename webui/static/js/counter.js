@@ -62,12 +62,17 @@
   }
 
   // The box's scanner adds to the order on this screen: tell core which one that is.
-  function tellTill() {
-    signedIn.then(() => api("PUT", "/till", {order_id: current ? current.id : null}))
+  // ifFree: only take the scanner if no other live counter has it (on reconnecting).
+  function tellTill(ifFree) {
+    signedIn.then(() => api("PUT", "/till", {order_id: current ? current.id : null,
+                                             if_free: !!ifFree}))
       .catch((e) => TB.toast(e.message, "error"));
   }
 
   const why = (code) => t("why_" + code) === "why_" + code ? code : t("why_" + code);
+  // A refused scan in this screen's language (core's message is in the receipt language).
+  const scanWhy = (e) => t("scan_" + e.error) === "scan_" + e.error ? (e.message || e.error)
+    : t("scan_" + e.error, {code: e.code});
 
   function showPrinter(p) {
     const el = $("printer-state");
@@ -240,11 +245,14 @@
   TB.follow(async (kind, e) => {
     if (kind === "printer") return showPrinter(e);
     if (kind === "print_job") {
+      if (e.kind === "drawer" && (e.state === "failed" || e.state === "expired")) {
+        TB.toast(t("drawer_failed", {why: why(e.reason)}), "error");
+      }
       if (current && e.order_id === current.id) showPrintJobs().catch(() => {});
       return;
     }
     if (kind === "scan") {
-      if (!e.ok) return TB.toast(t("scan_error", {why: e.message || e.error}), "error");
+      if (!e.ok) return TB.toast(t("scan_error", {why: scanWhy(e)}), "error");
       if (e.order_id && (!current || current.id !== e.order_id)) return select(e.order_id);
       return;
     }
@@ -254,7 +262,7 @@
       render();
       showOnDisplay(current);
     }
-  }, ["order", "scan", "printer", "print_job"], tellTill);
+  }, ["order", "scan", "printer", "print_job"], () => tellTill(true));
 
   (async function start() {
     await signedIn;

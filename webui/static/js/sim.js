@@ -51,7 +51,11 @@
     });
   }
   TB.follow((kind, e) => {
-    if (kind === "scan" && !e.ok) TB.toast(t("scan_error", {why: e.message || e.error}), "error");
+    if (kind === "scan" && !e.ok) {
+      const key = "scan_" + e.error;
+      TB.toast(t("scan_error", {why: t(key) === key ? (e.message || e.error)
+        : t(key, {code: e.code})}), "error");
+    }
     if (kind === "print_job") refresh().catch(() => {});
   }, ["scan", "print_job"]);
   (async function start() {
