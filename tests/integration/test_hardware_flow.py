@@ -122,8 +122,8 @@ def test_a_printer_fault_holds_the_receipt_until_it_clears(box, counter, fault, 
     assert len(receipts_for(box, paid["number"])) == 1
 
 
-def test_a_slow_printer_still_prints_once(box, counter):
-    simulated.write_faults(box.sim_printer, slow_ms=300)
+def cash_sale_printed(box, counter):
+    """Scan, pay cash, wait for the receipt's printed event; the receipts on the roll."""
     events = counter.events()
     try:
         order_id = scan_into_new_order(box, events)
@@ -131,33 +131,26 @@ def test_a_slow_printer_still_prints_once(box, counter):
         printed(events, order_id, timeout=30)
     finally:
         events.close()
-    assert len(receipts_for(box, paid["number"])) == 1
+    return receipts_for(box, paid["number"])
+
+
+def test_a_slow_printer_still_prints_once(box, counter):
+    simulated.write_faults(box.sim_printer, slow_ms=300)
+    assert len(cash_sale_printed(box, counter)) == 1
 
 
 def test_a_connection_dropped_mid_receipt_prints_it_again_whole_once(box, counter):
     simulated.write_faults(box.sim_printer, disconnect_mid_job=True)
-    events = counter.events()
-    try:
-        order_id = scan_into_new_order(box, events)
-        paid = pay_cash(counter, order_id, "68.00")
-        printed(events, order_id, timeout=30)
-    finally:
-        events.close()
+    [receipt] = cash_sale_printed(box, counter)
     assert simulated.read_faults(box.sim_printer)["disconnect_mid_job"] is False  # it fired
-    [receipt] = receipts_for(box, paid["number"])
     assert any("西湖龙井" in ln["text"] for ln in receipt["lines"])
 
 
 def test_paper_running_low_still_prints_and_the_counter_is_warned(box, counter):
     simulated.write_faults(box.sim_printer, paper_near_end=True)
-    seen = wait_until(lambda: (lambda p: p if p.get("paper_near_end") else None)(
-        counter.call("GET", "/api/v1/printer")[1]["printer"]), timeout=20, what="paper low reported")
-    assert seen["ready"] is True  # a warning, not a stop
-    events = counter.events()
-    try:
-        order_id = scan_into_new_order(box, events)
-        paid = pay_cash(counter, order_id, "68.00")
-        printed(events, order_id)
-    finally:
-        events.close()
-    assert len(receipts_for(box, paid["number"])) == 1
+    def low():
+        printer = counter.call("GET", "/api/v1/printer")[1]["printer"]
+        return printer if printer.get("paper_near_end") else None
+    assert wait_until(low, timeout=20, what="paper low reported")["ready"] is True  # a warning
+
+    assert len(cash_sale_printed(box, counter)) == 1
