@@ -244,3 +244,23 @@ def test_a_receipt_that_cannot_be_drawn_fails_with_a_reason_instead_of_crashing(
     done = rig.box.printing.get(job["id"])
     assert (done["state"], done["reason"]) == ("failed", "logo")
     assert receipts(rig) == []
+
+
+def test_a_report_document_prints_through_the_same_queue(rig):
+    """Shift reports (issue 9) queue a ready-laid-out document; printerd prints it as is."""
+    import json
+    lines = [{"text": "班次报表", "align": "center", "bold": True, "double": True},
+             {"text": "现金  ￥1,234.00", "align": "left", "bold": False, "double": False}]
+    with rig.box.ledger.transaction() as tx:
+        seq = tx.one("SELECT MAX(seq) FROM journal")[0] or 0
+        tx.conn.execute("INSERT INTO print_jobs (id, kind, payload, created_at, seq) VALUES"
+                        " ('rep-1', 'report', ?, ?, ?)",
+                        (json.dumps({"lines": lines, "cut": True, "paper_mm": 80}),
+                         tx.now().strftime("%Y-%m-%dT%H:%M:%S.%fZ"), seq))
+    worker = rig.printerd()
+    job = rig.client.call("GET", "/device/print-jobs/next")[1]
+    assert job["kind"] == "report"
+    worker.handle(job)
+    [paper] = receipts(rig)
+    assert [ln["text"] for ln in paper["lines"]][:2] == ["班次报表", "现金  ￥1,234.00"]
+    assert rig.box.printing.get("rep-1")["state"] == "printed"
