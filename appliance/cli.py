@@ -33,6 +33,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("printerd", help="print receipts and open the drawer "
                    "(systemd: tillbox-printerd.service)")
     sub.add_parser("scannerd", help="read the barcode scanners (systemd: tillbox-scannerd.service)")
+    sub.add_parser("uplinkd", help="send the journal to head office over MQTT "
+                   "(systemd: tillbox-uplinkd.service)")
+    ho = sub.add_parser("headoffice", help="head office's ingest and reports (runs at head "
+                        "office, not on the box); `tillbox headoffice --help`", add_help=False)
+    ho.add_argument("args", nargs=argparse.REMAINDER)
     sub.add_parser("simprinter", help="development: the simulated printer (printer.backend = "
                    "simulated)")
     scan = sub.add_parser("scan", help="development: type a code into the simulated scanner")
@@ -79,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-DAEMON_COMMANDS = ("core", "printerd", "scannerd", "simprinter")
+DAEMON_COMMANDS = ("core", "printerd", "scannerd", "uplinkd", "simprinter")
 
 
 def _feed_simulated_scanner(cfg, code: str) -> int:
@@ -95,6 +100,11 @@ def _feed_simulated_scanner(cfg, code: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["headoffice"]:
+        # Head office's own program with its own options (no box configuration).
+        from services.headoffice import main as headoffice_main
+        return headoffice_main(argv[1:])
     args = _parser().parse_args(argv)
     try:
         return _dispatch(args)

@@ -128,6 +128,24 @@ SCHEMA: dict[str, dict[str, Key]] = {
                     minimum=1, maximum=65535),
         "prefix": Key("str", "pos/v1", "Topic root; topics are {prefix}/{store}/{device}/...",
                       check=_prefix_check),
+        "tls": Key("bool", True, "Connect with TLS (off only for a broker on the same machine "
+                   "or in tests)."),
+        "ca_file": Key("str", "", "CA certificate(s) that signed the broker's certificate "
+                       "(empty: the system's CAs)."),
+        "client_cert": Key("str", "", "This box's client certificate (PEM), when head office "
+                           "identifies devices by certificate."),
+        "client_key": Key("str", "", "The client certificate's private key (PEM, mode 0600)."),
+        "username": Key("str", "", "Broker user name (the password is mqtt.password in the "
+                        "secrets file)."),
+        "keepalive": Key("int", 30, "MQTT keep-alive in seconds: how soon a dead link is noticed "
+                         "and the Last Will published.", minimum=5, maximum=600),
+        "window": Key("int", 100, "Journal records in flight (published, not yet PUBACKed).",
+                      minimum=1, maximum=1000),
+        "heartbeat_seconds": Key("int", 60, "Seconds between heartbeats on hb.",
+                                 minimum=1, maximum=3600),
+        "resend_after_seconds": Key("int", 120, "Resend from head office's ack when records "
+                                    "were sent but the ack has not moved for this long.",
+                                    minimum=5, maximum=86400),
     },
     "clock": {
         "sync_flag": Key("path", "/run/systemd/timesync/synchronized",
@@ -270,6 +288,11 @@ class Config:
     @property
     def master_dir(self) -> Path:
         return self.paths.data / "master"
+
+    @property
+    def uplink_dir(self) -> Path:
+        """uplinkd's own durable state: its cursor, session counter, commands seen."""
+        return self.paths.data / "uplink"
 
     @property
     def sim_dir(self) -> Path:

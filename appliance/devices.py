@@ -20,6 +20,8 @@ class DeviceBoard:
         self._printer: dict | None = None
         self._printer_seen = 0.0
         self._drawer = {"open": None, "since": None, "alert": False}
+        self._uplink: dict | None = None
+        self._uplink_seen = 0.0
 
     def printer_reported(self, status: dict) -> bool:
         """Store printerd's report; True when what a person would see changed."""
@@ -56,3 +58,35 @@ class DeviceBoard:
         d = self._drawer
         open_for = int(self._clock() - d["since"]) if d["open"] and d["since"] else 0
         return {"open": d["open"], "open_seconds": open_for, "alert": d["alert"]}
+
+    # -- the head-office link (uplinkd) ----------------------------------------------------
+
+    def uplink_reported(self, summary: dict) -> bool:
+        with self._lock:
+            before = self._uplink_view_locked()
+            self._uplink = dict(summary)
+            self._uplink_seen = self._clock()
+            return self._uplink_view_locked() != before
+
+    def uplink(self) -> dict:
+        with self._lock:
+            return self._uplink_view_locked()
+
+    def uplink_ok(self) -> bool:
+        """For the status LED: fine when linked and connected, or not linked at all."""
+        u = self.uplink()
+        return u["state"] in ("connected", "not_linked")
+
+    def _uplink_view_locked(self) -> dict:
+        u = self._uplink
+        if u is None or self._clock() - self._uplink_seen > STALE_SECONDS:
+            return {"state": "unknown", "reason": "uplinkd_not_running", "backlog": None,
+                    "last_contact": u.get("last_contact") if u else None, "warning": ""}
+        if not u.get("linked"):
+            state = "not_linked"
+        else:
+            state = "connected" if u.get("connected") else "offline"
+        return {"state": state, "backlog": u.get("backlog"), "acked_seq": u.get("acked_seq"),
+                "last_seq": u.get("last_seq"), "last_contact": u.get("last_contact"),
+                "oldest_unacked_age_s": u.get("oldest_unacked_age_s"),
+                "warning": u.get("warning", "")}

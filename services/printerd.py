@@ -10,9 +10,7 @@ dropped on any error, so an unplugged printer is picked up again when it comes b
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import threading
 import time
 from pathlib import Path
@@ -20,6 +18,7 @@ from pathlib import Path
 from escpos.printer import Dummy
 
 from appliance.backoff import Backoff
+from appliance.durable import read_json, write_json
 from drivers.drawer.kick import printer_kick_bytes, realtime_kick_bytes
 from drivers.drawer.watch import DrawerWatch
 from drivers.indicators.status_light import pattern_for
@@ -47,22 +46,14 @@ class PrintedIds:
 
     def __init__(self, path: Path):
         self.path = path
-        try:
-            self.ids: list[str] = json.loads(path.read_text())
-        except (FileNotFoundError, ValueError):
-            self.ids = []
+        self.ids: list[str] = read_json(path, [])
 
     def __contains__(self, job_id: str) -> bool:
         return job_id in self.ids
 
     def add(self, job_id: str) -> None:
         self.ids = (self.ids + [job_id])[-REMEMBER_PRINTED:]
-        tmp = self.path.with_suffix(".tmp")
-        with open(tmp, "w") as fh:
-            json.dump(self.ids, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
+        write_json(self.path, self.ids)
 
 
 class Printer:

@@ -20,12 +20,12 @@ from appliance.box import Box
 log = logging.getLogger(__name__)
 
 def daemons(cfg) -> list[str]:
-    """What `tillbox run` starts: core, the device daemons, and the simulated devices the
-    config names (uplinkd joins with the head-office link)."""
+    """What `tillbox run` starts: core, the device daemons, the head-office link (idle while
+    mqtt.host is empty) and the simulated devices the config names."""
     names = ["core"]
     if cfg.printer.backend == "simulated":
         names.append("simprinter")
-    names += ["printerd", "scannerd"]
+    names += ["printerd", "scannerd", "uplinkd"]
     return names
 
 

@@ -79,9 +79,10 @@ def create_app(box) -> Flask:
 
 def device_tick(app) -> None:
     """What core does every few seconds for the devices: expire print jobs that are too old
-    (screens hear of it), and tell screens when printerd has gone silent."""
+    (screens hear of it), and tell screens when printerd or uplinkd has gone silent."""
     app.config["BOX"].printing.expire_old()
-    view = app.config["DEVICES"].printer()
-    if view != app.config.get("LAST_PRINTER_VIEW"):
-        app.config["LAST_PRINTER_VIEW"] = view
-        app.config["EVENTS"].publish("printer", view)
+    devices = app.config["DEVICES"]
+    for kind, view in (("printer", devices.printer()), ("uplink", devices.uplink())):
+        if view != app.config.get(f"LAST_{kind}_VIEW"):
+            app.config[f"LAST_{kind}_VIEW"] = view
+            app.config["EVENTS"].publish(kind, view)

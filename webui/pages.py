@@ -80,6 +80,13 @@ def script_strings() -> dict:
         "scan_members_not_set_up": _("member card %(code)s: this box has no members yet",
                                      code="{code}"),
         "drawer_failed": _("The drawer did not open: %(why)s", why="{why}"),
+        "uplink_connected": _("Head office connected"),
+        "uplink_backlog": _("Head office: %(n)s to send", n="{n}"),
+        "uplink_offline": _("Head office offline: %(n)s to send, last contact %(t)s",
+                            n="{n}", t="{t}"),
+        "uplink_never": _("never"),
+        "uplink_unknown": _("Head office link not running"),
+        "catalog_updated": _("Head office updated the catalog (%(n)s products)", n="{n}"),
     }
 
 

@@ -16,7 +16,6 @@ import fcntl
 import json
 import logging
 import math
-import os
 import socket
 import struct
 import threading
@@ -25,6 +24,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+
+from appliance.durable import write_json
 
 from .decode import (Barcode, Cut, Decoder, DrawerKick, Image, Qr, StatusRequest, Text,
                      Unknown)
@@ -50,19 +51,7 @@ def _now_iso(ts: float | None = None) -> str:
     return datetime.fromtimestamp(time.time() if ts is None else ts, timezone.utc).isoformat()
 
 
-def _write_json(path: Path, data: dict) -> None:
-    """Write so that a reader sees the old file or the new one, never half of one."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, ensure_ascii=False, indent=1)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+_write_json = write_json  # atomic and durable (appliance.durable)
 
 
 def _read_json(path: Path) -> dict | None:

@@ -17,7 +17,7 @@ from appliance.i18n import _, language
 from appliance.printing.documents import document_for
 
 from ..access import DEVICE, access
-from . import body, box, bp, field_int, field_str, publish
+from . import body, box, bp, field_bool, field_int, field_str, publish
 
 log = logging.getLogger(__name__)
 audit = logging.getLogger("audit")
@@ -82,8 +82,70 @@ def printer_status():
     devices = current_app.config["DEVICES"]
     if devices.printer_reported(status):
         publish("printer", devices.printer())
-    # uplink_ok (for the status LED's head-office pattern) joins when uplinkd reports to core.
-    return jsonify({"printer": devices.printer()})
+    return jsonify({"printer": devices.printer(), "uplink_ok": devices.uplink_ok()})
+
+
+@bp.get("/device/printer")
+@access(DEVICE)
+def printer_state():
+    """The printer as the screens see it (uplinkd puts it in the heartbeat)."""
+    p = current_app.config["DEVICES"].printer()
+    return jsonify({k: p.get(k) for k in ("state", "reason", "paper_near_end")})
+
+
+@bp.put("/device/uplink")
+@access(DEVICE)
+def uplink_state():
+    data = body()
+    summary = {k: data.get(k) for k in ("linked", "connected", "session", "last_seq",
+                                        "acked_seq", "backlog", "oldest_unacked_age_s",
+                                        "last_contact", "warning")}
+    devices = current_app.config["DEVICES"]
+    if devices.uplink_reported(summary):
+        publish("uplink", devices.uplink())
+    return jsonify({"uplink": devices.uplink()})
+
+
+@bp.post("/device/catalog")
+@access(DEVICE)
+def catalog_update():
+    """cmd/catalog.update from head office: rows in the columns of the catalog CSV, applied
+    all or nothing (the same checks as `tillbox catalog import`)."""
+    import csv
+    import io
+
+    from appliance.master.csvio import COLUMNS, import_catalog
+    data = body()
+    rows = data.get("rows")
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
+        raise ValidationError(_("rows must be a non-empty list of objects"), field="rows")
+    unknown = sorted({k for r in rows for k in r} - set(COLUMNS))
+    if unknown:
+        raise ValidationError(_("unknown columns: {names}", names=", ".join(unknown)),
+                              field="rows")
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(COLUMNS))
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({k: "" if v is None else str(v) for k, v in r.items()})
+    out.seek(0)
+    result = import_catalog(box().master, out, replace=field_bool(data, "replace", False))
+    log.info("catalog updated from head office: %d products, %d variants", result.products,
+             result.variants)
+    publish("catalog", {"source": "head_office", "products": result.products})
+    return jsonify({"detail": f"{result.products} products, {result.variants} variants"})
+
+
+@bp.post("/device/promotions")
+@access(DEVICE)
+def promotions_update():
+    from appliance.master.promotions import store_promotions
+    promotions = body().get("promotions")
+    if not isinstance(promotions, list):
+        raise ValidationError(_("promotions must be a list"), field="promotions")
+    store_promotions(box().config.master_dir, promotions, "head_office")
+    publish("promotions", {"source": "head_office", "count": len(promotions)})
+    return jsonify({"detail": f"{len(promotions)} promotions stored"})
 
 
 @bp.post("/device/scans")

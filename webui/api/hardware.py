@@ -22,6 +22,7 @@ from .device import job_json
 def printer():
     queue = box().printing
     return jsonify({"printer": current_app.config["DEVICES"].printer(),
+                    "uplink": current_app.config["DEVICES"].uplink(),
                     "pending": [job_json(j) for j in queue.pending()],
                     "jobs": [job_json(j) for j in queue.recent(10)]})
 

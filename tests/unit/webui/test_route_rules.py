@@ -63,6 +63,10 @@ ROUTES = {
     ("POST", "/api/v1/device/scans"): DEVICE,
     ("POST", "/api/v1/device/button"): DEVICE,
     ("POST", "/api/v1/device/visitors"): DEVICE,
+    ("GET", "/api/v1/device/printer"): DEVICE,
+    ("PUT", "/api/v1/device/uplink"): DEVICE,
+    ("POST", "/api/v1/device/catalog"): DEVICE,
+    ("POST", "/api/v1/device/promotions"): DEVICE,
 }
 
 

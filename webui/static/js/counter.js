@@ -87,6 +87,20 @@
     dr.className = "device " + (d.alert ? "bad" : d.open ? "warn" : "ok");
   }
 
+  function showUplink(u) {
+    const el = $("uplink-state");
+    el.hidden = !u || u.state === "not_linked";
+    if (el.hidden) return;
+    const when = u.last_contact ? new Date(u.last_contact).toLocaleTimeString(
+      TB.locale.replace("_", "-"), {timeZone: TB.timezone}) : t("uplink_never");
+    el.textContent = u.state === "connected"
+      ? (u.backlog ? t("uplink_backlog", {n: u.backlog}) : t("uplink_connected"))
+      : u.state === "offline" ? t("uplink_offline", {n: u.backlog ?? "?", t: when})
+      : t("uplink_unknown");
+    el.title = u.warning || "";
+    el.className = "device " + (u.state === "connected" && !u.warning ? "ok" : "warn");
+  }
+
   async function showPrintJobs() {
     const el = $("print-state");
     if (!current || current.status !== "paid") { el.hidden = true; return; }
@@ -244,6 +258,8 @@
 
   TB.follow(async (kind, e) => {
     if (kind === "printer") return showPrinter(e);
+    if (kind === "uplink") return showUplink(e);
+    if (kind === "catalog") return TB.toast(t("catalog_updated", {n: e.products}));
     if (kind === "print_job") {
       if (e.kind === "drawer" && (e.state === "failed" || e.state === "expired")) {
         TB.toast(t("drawer_failed", {why: why(e.reason)}), "error");
@@ -262,12 +278,14 @@
       render();
       showOnDisplay(current);
     }
-  }, ["order", "scan", "printer", "print_job"], () => tellTill(true));
+  }, ["order", "scan", "printer", "print_job", "uplink", "catalog"], () => tellTill(true));
 
   (async function start() {
     await signedIn;
     renderMethods();
     await loadLists();
-    showPrinter((await api("GET", "/printer")).printer);
+    const devices = await api("GET", "/printer");
+    showPrinter(devices.printer);
+    showUplink(devices.uplink);
   })().catch((e) => TB.toast(e.message, "error"));
 })();

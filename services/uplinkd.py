@@ -1,0 +1,397 @@
+"""uplinkd: every journal record to head office over MQTT 5, exactly once in effect.
+
+The journal is read read-only from ledger.db, from a durable cursor that moves only when head
+office's retained ``ack`` says it has stored a record (ARCHITECTURE section 6,
+docs/mqtt.md). After any start or reconnect everything above the cursor is sent again; head
+office stores by (device, seq), so repeats are harmless and nothing depends on paho's
+in-memory queue. A publish the broker refuses (PUBACK reason >= 0x80) is not counted as sent:
+it is retried with backoff, logged, and shown as a warning.
+
+paho runs its network loop in its own thread; its callbacks only put events on a queue. This
+loop does the work: reading the journal, publishing, files, commands, heartbeats.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import shutil
+import time
+from datetime import datetime, timezone
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from appliance import __version__
+from appliance.backoff import Backoff
+from appliance.clock import SystemClock, format_ts, parse_ts
+from appliance.ledger import open_readonly
+from appliance.ledger.records import Record
+from appliance.secrets_file import secret
+from appliance.uplink import contract
+from appliance.uplink.state import UplinkState
+
+from .daemon import CoreClient, CoreUnreachable, Daemon
+
+log = logging.getLogger(__name__)
+
+REPORT_EVERY = 5.0      # seconds between reports of the link's state to core
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Uplink:
+    def __init__(self, cfg, core: CoreClient | None, daemon: Daemon):
+        self.cfg = cfg
+        self.m = cfg.mqtt
+        self.core = core
+        self.daemon = daemon
+        self.store, self.device = cfg.shop.store_id, cfg.shop.device_id
+        self.state = UplinkState(cfg.uplink_dir)
+        self.events: queue.Queue = queue.Queue()
+        self.journal = None
+        self.connected = False
+        self.inflight: dict[int, int] = {}       # paho mid -> seq
+        self.next_seq = self.state.acked_seq + 1
+        self.sent_seq = self.state.acked_seq     # highest seq the broker accepted
+        self.last_ack_move = time.monotonic()
+        self.last_contact: str | None = None
+        self.warning = ""
+        self.refusals = Backoff(2.0, 30.0)
+        self.paused_until = 0.0
+        self.next_hb = 0.0
+        self.next_report = 0.0
+        self.clock = SystemClock(cfg.clock.sync_flag, cfg.clock.assume_synced)
+        self.client = self._make_client() if self.m.host else None
+
+    # -- the MQTT client; callbacks only queue events -------------------------------------
+
+    def t(self, leaf: str) -> str:
+        return contract.topic(self.m.prefix, self.store, self.device, leaf)
+
+    def _make_client(self) -> mqtt.Client:
+        c = mqtt.Client(CallbackAPIVersion.VERSION2,
+                        client_id=f"tillbox-{self.store}-{self.device}",
+                        protocol=mqtt.MQTTv5)
+        if self.m.tls:
+            c.tls_set(ca_certs=self.m.ca_file or None, certfile=self.m.client_cert or None,
+                      keyfile=self.m.client_key or None)
+        if self.m.username:
+            c.username_pw_set(self.m.username,
+                              secret(self.cfg.paths.secrets, "mqtt", "password") or None)
+        c.reconnect_delay_set(1, 60)
+        c.max_inflight_messages_set(self.m.window)
+        c.max_queued_messages_set(0)
+        put = self.events.put
+        c.on_connect = lambda _c, _u, _f, rc, _p: put(("connect", rc))
+        c.on_disconnect = self._on_disconnect
+        c.on_publish = lambda _c, _u, mid, rc, _p: put(("puback", mid, rc))
+        c.on_message = lambda _c, _u, msg: put(("message", msg.topic, msg.payload))
+        c.on_subscribe = lambda _c, _u, mid, rcs, _p: put(("suback", mid, rcs))
+        self._set_will(c)
+        return c
+
+    def _set_will(self, c) -> None:
+        # The Will says offline under the number the next connection will announce.
+        c.will_set(self.t("status"), self._status_for(self.state.session + 1, False),
+                   qos=1, retain=True)
+
+    def _status_for(self, session: int, online: bool) -> bytes:
+        return contract.encode({"online": online, "session": session, "version": __version__,
+                                "store": self.store, "device": self.device,
+                                "since": format_ts(_now()), "warning": self.warning})
+
+    def _on_disconnect(self, c, _u, _flags, rc, _p) -> None:
+        self.events.put(("disconnect", rc))
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self.client is None:
+            log.info("mqtt.host is empty: this box is not linked to head office")
+            return
+        log.info("connecting to head office at %s:%s (%s)", self.m.host, self.m.port,
+                 "TLS" if self.m.tls else "no TLS")
+        self.client.connect_async(self.m.host, self.m.port, keepalive=self.m.keepalive)
+        self.client.loop_start()
+
+    def run(self) -> None:
+        self.start()
+        while not self.daemon.stop.is_set():
+            self.daemon.alive()
+            try:
+                event = self.events.get(timeout=0.5)
+            except queue.Empty:
+                event = None
+            if event is not None:
+                self.handle(event)
+            if self.connected:
+                self.pump()
+                self.check_stalled()
+                self.heartbeat()
+            self.report_to_core()
+
+    def handle(self, event) -> None:
+        kind = event[0]
+        if kind == "connect":
+            rc = event[1]
+            if rc.is_failure:
+                log.warning("head office broker refused the connection: %s", rc)
+                self.warning = f"connection refused: {rc}"
+                return
+            self.on_connected()
+        elif kind == "disconnect":
+            was = self.connected
+            self.connected = False
+            self.inflight.clear()
+            if was:
+                log.warning("disconnected from head office: %s", event[1])
+            # The next connection gets a new number, and its Will must say so.
+            self._set_will(self.client)
+        elif kind == "puback":
+            self.on_puback(event[1], event[2])
+        elif kind == "message":
+            self.last_contact = format_ts(_now())
+            self.on_message(event[1], event[2])
+        elif kind == "suback":
+            for rc in event[2]:
+                if rc.is_failure:
+                    log.error("head office broker refused a subscription: %s", rc)
+                    self.warning = f"subscription refused: {rc}"
+
+    def on_connected(self) -> None:
+        session = self.state.next_session()
+        self.connected = True
+        self.last_contact = format_ts(_now())
+        self.inflight.clear()
+        self.next_seq = self.state.acked_seq + 1   # resend everything head office lacks
+        self.last_ack_move = time.monotonic()
+        self.paused_until = 0.0
+        self.client.subscribe([(self.t("ack"), 1), (self.t("cmd/+"), 1)])
+        self.client.publish(self.t("status"), self._status_for(session, True), qos=1,
+                            retain=True)
+        self.next_hb = 0.0
+        log.info("connected to head office (session %d); sending from seq %d", session,
+                 self.next_seq)
+
+    # -- journal ----------------------------------------------------------------------------
+
+    def _journal(self):
+        if self.journal is None:
+            self.journal = open_readonly(self.cfg.ledger_path)
+        return self.journal
+
+    def head_seq(self) -> int:
+        return self._journal().execute("SELECT COALESCE(MAX(seq), 0) FROM journal").fetchone()[0]
+
+    def pump(self) -> None:
+        if time.monotonic() < self.paused_until:
+            return
+        room = self.m.window - len(self.inflight)
+        if room <= 0:
+            return
+        rows = self._journal().execute(
+            "SELECT seq, id, ts, clock_synced, type, actor, data, prev_hash, hash FROM journal"
+            " WHERE seq >= ? ORDER BY seq LIMIT ?", (self.next_seq, room)).fetchall()
+        for row in rows:
+            record = Record.from_row(row)
+            payload = contract.encode(contract.journal_payload(record, self.store, self.device))
+            info = self.client.publish(self.t("journal"), payload, qos=1)
+            if info.rc != mqtt.MQTT_ERR_SUCCESS:
+                return  # not connected after all: the reconnect resends from the ack
+            self.inflight[info.mid] = record.seq
+            self.next_seq = record.seq + 1
+
+    def on_puback(self, mid: int, rc) -> None:
+        seq = self.inflight.pop(mid, None)
+        if seq is None:
+            return  # a status, cmd_ack or a message from before a reconnect
+        if rc.is_failure:
+            # Not sent: the broker said no (e.g. not authorised). Try again later from here.
+            delay = self.refusals.next()
+            self.warning = f"broker refused journal seq {seq}: {rc}"
+            log.error("%s; retrying in %.0f s", self.warning, delay)
+            self.next_seq = min(self.next_seq, seq)
+            self.paused_until = time.monotonic() + delay
+            return
+        if self.warning.startswith("broker refused"):
+            log.info("the broker accepts the journal again")
+            self.warning = ""
+        self.refusals.reset()
+        self.sent_seq = max(self.sent_seq, seq)
+
+    def check_stalled(self) -> None:
+        """Records went out but head office has not acked them for a while (its ingest was
+        down, or lost them): send again from its ack."""
+        if self.next_seq - 1 > self.state.acked_seq and not self.inflight and \
+                time.monotonic() - self.last_ack_move > self.m.resend_after_seconds:
+            log.warning("no ack from head office for %d s; resending from seq %d",
+                        self.m.resend_after_seconds, self.state.acked_seq + 1)
+            self.next_seq = self.state.acked_seq + 1
+            self.last_ack_move = time.monotonic()
+
+    # -- downlink ---------------------------------------------------------------------------
+
+    def on_message(self, topic: str, raw: bytes) -> None:
+        parsed = contract.parse_topic(self.m.prefix, topic)
+        if parsed is None or parsed[:2] != (self.store, self.device):
+            return
+        leaf = parsed[2]
+        try:
+            payload = contract.decode(raw)
+        except ValueError:
+            log.warning("unreadable message on %s", topic)
+            return
+        if leaf == "ack":
+            self.on_ack(payload)
+        elif leaf.startswith("cmd/"):
+            self.on_command(leaf[4:], payload)
+
+    def on_ack(self, payload: dict) -> None:
+        seq = payload.get("seq")
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+            log.warning("ignoring an ack without a valid seq: %r", payload)
+            return
+        if seq == self.state.acked_seq:
+            return
+        if seq < self.state.acked_seq:
+            # Head office holds less than it said before (restored from a backup): it is the
+            # authority on what it has, so send again from there.
+            log.warning("head office's ack went back from %d to %d; resending from %d",
+                        self.state.acked_seq, seq, seq + 1)
+            self.next_seq = min(self.next_seq, seq + 1)
+        self.state.set_acked(seq)
+        self.last_ack_move = time.monotonic()
+
+    def on_command(self, name: str, payload: dict) -> None:
+        cmd_id = payload.get("id")
+        if not isinstance(cmd_id, str) or not cmd_id:
+            log.warning("ignoring command %s without an id", name)
+            return
+        if self.state.seen(cmd_id):
+            log.info("command %s %s seen before: ignored", name, cmd_id)
+            return
+        self.state.remember(cmd_id)
+        try:
+            expires = parse_ts(payload.get("expires", ""))
+        except (TypeError, ValueError):
+            return self.cmd_ack(cmd_id, "rejected", "expires must be a UTC time like "
+                                "2026-11-26T08:00:00.000000Z")
+        if expires < _now():
+            return self.cmd_ack(cmd_id, "rejected", "expired")
+        if name not in contract.COMMANDS:
+            return self.cmd_ack(cmd_id, "rejected", f"unknown command {name}")
+        args = payload.get("args", {})
+        if not isinstance(args, dict):
+            return self.cmd_ack(cmd_id, "rejected", "bad args: must be an object")
+        log.info("command %s %s from head office", name, cmd_id)
+        if name == "resend":
+            from_seq = args.get("from_seq")
+            if not isinstance(from_seq, int) or isinstance(from_seq, bool) or from_seq < 1:
+                return self.cmd_ack(cmd_id, "rejected", "bad args: from_seq must be >= 1")
+            self.next_seq = min(self.next_seq, from_seq)
+            self.inflight.clear()
+            return self.cmd_ack(cmd_id, "done", f"resending from seq {from_seq}")
+        if name == "rebirth":
+            self.client.publish(self.t("status"), self._status_for(self.state.session, True),
+                                qos=1, retain=True)
+            return self.cmd_ack(cmd_id, "done", "")
+        self.cmd_ack(cmd_id, "accepted", "")
+        path = "/device/catalog" if name == "catalog.update" else "/device/promotions"
+        try:
+            status, body = self.core.call("POST", path, args, timeout=30)
+        except CoreUnreachable as exc:
+            return self.cmd_ack(cmd_id, "failed", f"core unreachable: {exc}")
+        if status in (200, 201):
+            return self.cmd_ack(cmd_id, "done", (body or {}).get("detail", ""))
+        self.cmd_ack(cmd_id, "failed", (body or {}).get("error", f"core answered {status}"))
+
+    def cmd_ack(self, cmd_id: str, status: str, detail: str) -> None:
+        if status in ("rejected", "failed"):
+            log.warning("command %s %s: %s", cmd_id, status, detail)
+        self.client.publish(self.t("cmd_ack"), contract.encode(
+            {"id": cmd_id, "status": status, "detail": detail}), qos=1)
+
+    # -- heartbeat and the shop's screens ---------------------------------------------------
+
+    def summary(self) -> dict:
+        head = self.head_seq()
+        oldest = None
+        if head > self.state.acked_seq:
+            row = self._journal().execute("SELECT ts FROM journal WHERE seq = ?",
+                                          (self.state.acked_seq + 1,)).fetchone()
+            if row:
+                oldest = max(0, int((_now() - parse_ts(row[0])).total_seconds()))
+        return {"linked": self.client is not None, "connected": self.connected,
+                "session": self.state.session, "last_seq": head,
+                "acked_seq": self.state.acked_seq, "backlog": head - self.state.acked_seq,
+                "oldest_unacked_age_s": oldest, "last_contact": self.last_contact,
+                "warning": self.warning}
+
+    def heartbeat(self) -> None:
+        if time.monotonic() < self.next_hb:
+            return
+        self.next_hb = time.monotonic() + self.m.heartbeat_seconds
+        s = self.summary()
+        printer = None
+        if self.core is not None:
+            try:
+                printer = self.core.call("GET", "/device/printer", timeout=2)[1]
+            except CoreUnreachable:
+                printer = {"state": "unknown", "reason": "core_unreachable"}
+        self.client.publish(self.t("hb"), contract.encode({
+            "ts": format_ts(_now()), "session": s["session"], "backlog": s["backlog"],
+            "oldest_unacked_age_s": s["oldest_unacked_age_s"], "last_seq": s["last_seq"],
+            "acked_seq": s["acked_seq"], "printer": printer,
+            "disk_free_mb": shutil.disk_usage(self.cfg.data_dir).free // 2 ** 20,
+            "uptime_s": _uptime(), "clock_synced": self.clock.synced(),
+            "version": __version__, "warning": self.warning}), qos=0)
+
+    def report_to_core(self) -> None:
+        if self.core is None or time.monotonic() < self.next_report:
+            return
+        self.next_report = time.monotonic() + REPORT_EVERY
+        try:
+            self.core.call("PUT", "/device/uplink", self.summary(), timeout=2)
+        except CoreUnreachable:
+            pass
+
+    def close(self) -> None:
+        if self.client is not None:
+            if self.connected:
+                # A clean goodbye: the retained status says offline (the Will is for crashes).
+                info = self.client.publish(self.t("status"),
+                                           self._status_for(self.state.session, False),
+                                           qos=1, retain=True)
+                try:
+                    info.wait_for_publish(timeout=2)
+                except (RuntimeError, ValueError):
+                    pass
+            self.client.disconnect()
+            self.client.loop_stop()
+        if self.journal is not None:
+            self.journal.close()
+
+
+def _uptime() -> int:
+    try:
+        with open("/proc/uptime") as fh:
+            return int(float(fh.read().split()[0]))
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def serve(cfg) -> None:
+    daemon = Daemon("uplinkd")
+    daemon.install_signals()
+    core = CoreClient.from_config(cfg, "uplinkd")
+    uplink = Uplink(cfg, core, daemon)
+    daemon.ready(f"head office {cfg.mqtt.host}:{cfg.mqtt.port}" if cfg.mqtt.host
+                 else "not linked to head office (mqtt.host is empty)")
+    try:
+        uplink.run()
+    finally:
+        uplink.close()
+        log.info("uplinkd stopped")
