@@ -244,6 +244,14 @@ class Uplink:
         except ValueError:
             log.warning("unreadable message on %s", topic)
             return
+        if payload.get("schema") != contract.SCHEMA:
+            # A newer head office speaking a schema this box does not know: do nothing
+            # rather than guess (docs/mqtt.md: downlink is schema 1).
+            log.warning("ignoring %s with schema %r", leaf, payload.get("schema"))
+            if leaf.startswith("cmd/") and isinstance(payload.get("id"), str):
+                self.cmd_ack(payload["id"], "rejected",
+                             f"unsupported schema {payload.get('schema')!r}")
+            return
         if leaf == "ack":
             self.on_ack(payload)
         elif leaf.startswith("cmd/"):
@@ -255,6 +263,14 @@ class Uplink:
             log.warning("ignoring an ack without a valid seq: %r", payload)
             return
         if seq == self.state.acked_seq:
+            return
+        head = self.head_seq()
+        if seq > head:
+            # An ack for records this box never wrote (a wiped or swapped box meeting an old
+            # retained ack): moving the cursor would skip its own new records.
+            self.warning = f"head office acked seq {seq} but this box's newest is {head}"
+            log.error("%s: ignored; clear the retained ack or give this box a new device id",
+                      self.warning)
             return
         if seq < self.state.acked_seq:
             # Head office holds less than it said before (restored from a backup): it is the
@@ -271,14 +287,16 @@ class Uplink:
             log.warning("ignoring command %s without an id", name)
             return
         if self.state.seen(cmd_id):
-            log.info("command %s %s seen before: ignored", name, cmd_id)
-            return
+            # Done before: say again how it ended (head office repeats until it hears), but
+            # never run it twice.
+            status, detail = self.state.outcome(cmd_id)
+            log.info("command %s %s seen before (%s): not run again", name, cmd_id, status)
+            return self.cmd_ack(cmd_id, status, detail, remember=False)
         self.state.remember(cmd_id)
-        try:
-            expires = parse_ts(payload.get("expires", ""))
-        except (TypeError, ValueError):
+        expires = _parse_time(payload.get("expires"))
+        if expires is None:
             return self.cmd_ack(cmd_id, "rejected", "expires must be a UTC time like "
-                                "2026-11-26T08:00:00.000000Z")
+                                "2026-11-26T08:00:00Z")
         if expires < _now():
             return self.cmd_ack(cmd_id, "rejected", "expired")
         if name not in contract.COMMANDS:
@@ -308,9 +326,11 @@ class Uplink:
             return self.cmd_ack(cmd_id, "done", (body or {}).get("detail", ""))
         self.cmd_ack(cmd_id, "failed", (body or {}).get("error", f"core answered {status}"))
 
-    def cmd_ack(self, cmd_id: str, status: str, detail: str) -> None:
+    def cmd_ack(self, cmd_id: str, status: str, detail: str, *, remember: bool = True) -> None:
         if status in ("rejected", "failed"):
             log.warning("command %s %s: %s", cmd_id, status, detail)
+        if remember and status != "accepted":
+            self.state.remember(cmd_id, status, detail)
         self.client.publish(self.t("cmd_ack"), contract.encode(
             {"id": cmd_id, "status": status, "detail": detail}), qos=1)
 
@@ -373,6 +393,17 @@ class Uplink:
             self.client.loop_stop()
         if self.journal is not None:
             self.journal.close()
+
+
+def _parse_time(value) -> datetime | None:
+    """An ISO 8601 time with a zone (``Z`` or an offset), any fraction of a second."""
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else None
 
 
 def _uptime() -> int:

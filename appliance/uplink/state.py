@@ -21,7 +21,7 @@ class UplinkState:
         self._commands = self.dir / "commands.json"
         self.acked_seq: int = read_json(self._cursor, {"acked_seq": 0})["acked_seq"]
         self.session: int = read_json(self._session, {"session": 0})["session"]
-        self.commands: dict[str, float] = read_json(self._commands, {})
+        self.commands: dict[str, dict] = read_json(self._commands, {})
 
     def set_acked(self, seq: int) -> None:
         write_json(self._cursor, {"acked_seq": seq, "at": time.time()})
@@ -36,9 +36,19 @@ class UplinkState:
     def seen(self, command_id: str) -> bool:
         return command_id in self.commands
 
-    def remember(self, command_id: str) -> None:
-        self.commands[command_id] = time.time()
+    def outcome(self, command_id: str) -> tuple[str, str]:
+        """How a command seen before ended: (status, detail)."""
+        entry = self.commands.get(command_id)
+        if isinstance(entry, dict):
+            return entry.get("status", "accepted"), entry.get("detail", "")
+        return "accepted", ""
+
+    def remember(self, command_id: str, status: str = "accepted", detail: str = "") -> None:
+        self.commands[command_id] = {"at": time.time(), "status": status, "detail": detail}
         if len(self.commands) > REMEMBER_COMMANDS:
-            for old in sorted(self.commands, key=self.commands.get)[:-REMEMBER_COMMANDS]:
+            def at(k):
+                v = self.commands[k]
+                return v["at"] if isinstance(v, dict) else v
+            for old in sorted(self.commands, key=at)[:-REMEMBER_COMMANDS]:
                 del self.commands[old]
         write_json(self._commands, self.commands)
