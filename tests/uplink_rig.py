@@ -63,7 +63,9 @@ class Probe:
 
 
 class LinkedBox:
-    def __init__(self, tmp: Path, broker_port: int, extra: str = ""):
+    def __init__(self, tmp: Path, broker_port: int, extra: str = "",
+                 mqtt: dict | None = None):
+        mqtt_lines = {"tls": "false", **(mqtt or {})}
         self.tmp = tmp
         tmp.mkdir(parents=True, exist_ok=True)
         self.cfg_path = tmp / "tillbox.toml"
@@ -79,7 +81,7 @@ device_id = "till-1"
 [mqtt]
 host = "127.0.0.1"
 port = {broker_port}
-tls = false
+{chr(10).join(f"{k} = {v}" for k, v in mqtt_lines.items())}
 keepalive = 5
 heartbeat_seconds = 1
 resend_after_seconds = 5

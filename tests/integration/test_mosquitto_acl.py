@@ -77,6 +77,7 @@ class Peer:
         c.on_publish = lambda _c, _u, mid, rc, _p: self.pubacks.__setitem__(mid, rc)
         c.on_subscribe = lambda _c, _u, mid, rcs, _p: self.subacks.__setitem__(mid, rcs)
         self.client = c
+        self.port = port
         c.connect("127.0.0.1", port, keepalive=10)
         c.loop_start()
         wait_until(lambda: self.connack is not None or self.gone.is_set(), 5,
@@ -349,3 +350,25 @@ def test_store_device_names_bind_the_store_as_readme_shows(example_broker, tmp_p
     assert ingest.publish(t("till-1", "ack"), {"seq": 1}, retain=True).value == 0
     wait_until(lambda: till.got(t("till-1", "ack")), 5, "the ack")
     assert ingest.topics() == {t("till-1", "journal")}
+
+
+def test_uplinkd_sends_over_tls_with_its_client_certificate(example_broker, tmp_path):
+    """The box as configured for the example broker: TLS, the CA file and a client
+    certificate whose CN is its device id; head office receives its birth and its journal."""
+    from uplink_rig import LinkedBox
+    peer = example_broker(HEADOFFICE / "acl", "till-1", "ingest")
+    ingest = peer("ingest")
+    ingest.subscribe(t("till-1", "status"), shared("journal"))
+    box = LinkedBox(tmp_path / "box", ingest.port, mqtt={
+        "tls": "true", "ca_file": f'"{tmp_path / "ca.crt"}"',
+        "client_cert": f'"{tmp_path / "till-1.crt"}"',
+        "client_key": f'"{tmp_path / "till-1.key"}"'})
+    try:
+        box.sales(2)
+        box.start_uplinkd()
+        wait_until(lambda: ingest.got(t("till-1", "status")), 15, "the box's birth")
+        wait_until(lambda: len(ingest.got(t("till-1", "journal"))) >= box.head(), 15,
+                   "the journal over TLS")
+        assert ingest.got(t("till-1", "status"))[-1]["online"] is True
+    finally:
+        box.close()
