@@ -14,8 +14,9 @@ STALE_SECONDS = 30
 
 
 class DeviceBoard:
-    def __init__(self, clock=time.monotonic):
+    def __init__(self, clock=time.monotonic, *, linked: bool = True):
         self._clock = clock
+        self._linked = linked  # mqtt.host is set: there is a head office to reach
         self._lock = threading.Lock()
         self._printer: dict | None = None
         self._printer_seen = 0.0
@@ -79,6 +80,8 @@ class DeviceBoard:
 
     def _uplink_view_locked(self) -> dict:
         u = self._uplink
+        if not self._linked:
+            return {"state": "not_linked", "backlog": None, "last_contact": None, "warning": ""}
         if u is None or self._clock() - self._uplink_seen > STALE_SECONDS:
             return {"state": "unknown", "reason": "uplinkd_not_running", "backlog": None,
                     "last_contact": u.get("last_contact") if u else None, "warning": ""}

@@ -211,16 +211,25 @@ class Uplink:
         if rc.is_failure:
             # Not sent: the broker said no (e.g. not authorised). Try again later from here.
             delay = self.refusals.next()
-            self.warning = f"broker refused journal seq {seq}: {rc}"
+            self.set_warning(f"broker refused journal seq {seq}: {rc}")
             log.error("%s; retrying in %.0f s", self.warning, delay)
             self.next_seq = min(self.next_seq, seq)
             self.paused_until = time.monotonic() + delay
             return
         if self.warning.startswith("broker refused"):
             log.info("the broker accepts the journal again")
-            self.warning = ""
+            self.set_warning("")
         self.refusals.reset()
         self.sent_seq = max(self.sent_seq, seq)
+
+    def set_warning(self, text: str) -> None:
+        """Head office sees a warning on the retained status (and in every heartbeat)."""
+        if text == self.warning:
+            return
+        self.warning = text
+        if self.connected:
+            self.client.publish(self.t("status"), self._status_for(self.state.session, True),
+                                qos=1, retain=True)
 
     def check_stalled(self) -> None:
         """Records went out but head office has not acked them for a while (its ingest was
@@ -268,7 +277,7 @@ class Uplink:
         if seq > head:
             # An ack for records this box never wrote (a wiped or swapped box meeting an old
             # retained ack): moving the cursor would skip its own new records.
-            self.warning = f"head office acked seq {seq} but this box's newest is {head}"
+            self.set_warning(f"head office acked seq {seq} but this box's newest is {head}")
             log.error("%s: ignored; clear the retained ack or give this box a new device id",
                       self.warning)
             return

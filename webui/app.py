@@ -34,7 +34,7 @@ def create_app(box) -> Flask:
         # Leave a few worker threads free for ordinary requests however many screens listen.
         EVENTS=EventBus(max_subscribers=max(1, cfg.web.threads - 4)),
         MAX_CONTENT_LENGTH=cfg.web.max_request_kb * 1024,
-        DEVICES=DeviceBoard(),
+        DEVICES=DeviceBoard(linked=bool(cfg.mqtt.host)),
         SCANS=ScanDesk(box, rules_from_config(cfg), session_alive=sessions.alive),
     )
     events = app.config["EVENTS"]

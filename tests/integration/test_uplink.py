@@ -168,6 +168,9 @@ def test_refused_publishes_are_not_sent_and_arrive_when_access_returns(tmp_path)
         wait_until(lambda: "refused" in (devices.uplink().get("warning") or ""), 20,
                    "the refusal shown")
         assert probe.on("journal") == []
+        # Head office sees the warning on the box's retained status.
+        wait_until(lambda: any("refused" in p.get("warning", "") for p in probe.on("status")),
+                   10, "the warning on status")
         broker.set_acl(allow)
         wait_until(lambda: set(journal_seqs(probe)) >= set(range(1, box.head() + 1)), 90,
                    "everything arrives")

@@ -284,3 +284,8 @@ def test_screens_hear_of_expired_jobs_and_of_printerd_going_silent(web, device, 
     assert devices.printer()["reason"] == "printerd_not_running"
     expired = [d for k, d in seen if k == "print_job" and d["state"] == "expired"]
     assert [d["id"] for d in expired] == [j["id"] for j in clock_jobs]
+
+
+def test_a_box_without_head_office_shows_no_link_problem(counter):
+    uplink = counter.get("/api/v1/printer").get_json()["uplink"]
+    assert uplink["state"] == "not_linked"       # mqtt.host is empty: nothing to worry about
