@@ -21,6 +21,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.fixture
+def broker(tmp_path):
+    """A real mosquitto on a free loopback port (tests/mqtt_broker.py), stopped after."""
+    from mqtt_broker import Broker
+    b = Broker(tmp_path / "broker")
+    yield b
+    b.stop()
+
+
 def wait_until(check, timeout=5.0, what="the condition", interval=0.01):
     """Poll ``check`` until it returns something true (returned) or fail after ``timeout``."""
     import time

@@ -22,7 +22,6 @@ from appliance.headoffice.store import open_store
 from appliance.ledger import Ledger, verify
 from appliance.uplink import contract
 from conftest import wait_until
-from mqtt_broker import Broker
 
 ROOT = Path(__file__).resolve().parents[2]
 STORE, DEVICE = "hz-0012", "till-1"
@@ -106,13 +105,6 @@ def retained(port, topic):
     finally:
         c.disconnect()
         c.loop_stop()
-
-
-@pytest.fixture
-def broker(tmp_path):
-    b = Broker(tmp_path / "broker")
-    yield b
-    b.stop()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ seq order, the cursor moving only on head office's ack, resending after restarts
 the broker's ACL never counted as sent, and commands (deduplicated, expiring, applied)."""
 
 import signal
-import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -14,13 +13,6 @@ from uplink_rig import LinkedBox, Probe, wait_until
 
 def ts(**delta):
     return (datetime.now(timezone.utc) + timedelta(**delta)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-@pytest.fixture
-def broker(tmp_path):
-    b = Broker(tmp_path / "broker")
-    yield b
-    b.stop()
 
 
 @pytest.fixture
