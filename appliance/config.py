@@ -141,6 +141,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
                          "and the Last Will published.", minimum=5, maximum=600),
         "window": Key("int", 100, "Journal records in flight (published, not yet PUBACKed).",
                       minimum=1, maximum=1000),
+        "max_unacked": Key("int", 500, "Send at most this many records beyond head office's "
+                           "ack: a long backlog then never overflows the broker's queue for a "
+                           "slower ingest (mosquitto's max_queued_messages is 1000 by default).",
+                           minimum=1, maximum=100000),
         "heartbeat_seconds": Key("int", 60, "Seconds between heartbeats on hb.",
                                  minimum=1, maximum=3600),
         "resend_after_seconds": Key("int", 120, "Resend from head office's ack when records "

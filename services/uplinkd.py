@@ -36,6 +36,7 @@ from .daemon import CoreClient, CoreUnreachable, Daemon
 log = logging.getLogger(__name__)
 
 REPORT_EVERY = 5.0      # seconds between reports of the link's state to core
+IDLE_POLL = 0.05        # seconds between looks at the journal when nothing else happens
 
 
 def _now() -> datetime:
@@ -122,7 +123,9 @@ class Uplink:
         while not self.daemon.stop.is_set():
             self.daemon.alive()
             try:
-                event = self.events.get(timeout=0.5)
+                # Short: an idle link looks for new sales this often (the latency of a sale
+                # to head office); the query is one primary-key lookup.
+                event = self.events.get(timeout=IDLE_POLL)
             except queue.Empty:
                 event = None
             if event is not None:
@@ -189,7 +192,10 @@ class Uplink:
     def pump(self) -> None:
         if time.monotonic() < self.paused_until:
             return
-        room = self.m.window - len(self.inflight)
+        # In flight at most `window`; and never far ahead of what head office has stored,
+        # or a slow ingest's queue at the broker overflows and records must be sent again.
+        room = min(self.m.window - len(self.inflight),
+                   self.state.acked_seq + self.m.max_unacked - self.next_seq + 1)
         if room <= 0:
             return
         rows = self._journal().execute(

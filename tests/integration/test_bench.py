@@ -36,3 +36,13 @@ def test_bench_quick_run_writes_a_json_report(tmp_path):
     render = results["receipt_render"]["cases"]
     assert render["native_80mm"]["bytes"] > render["native_58mm"]["bytes"] > 0
     assert render["raster_80mm"]["bytes"] > render["native_80mm"]["bytes"]
+    drain = results["uplink_drain"]
+    assert drain["records"] == 300 and drain["records_per_s"] > 0
+    assert drain["raw_paho"]["records_per_s_pubacked"] > 0 and drain["ratio_to_raw_received"] > 0
+    assert all(run["headoffice_records"] == 300 and set(run["exit_codes"].values()) == {0}
+               for run in drain["runs"])                 # everything stored, clean stops
+    latency = results["uplink_latency"]
+    to_ho = latency["commit_to_headoffice"]
+    assert to_ho["n"] == 10 and 0 < to_ho["p50_ms"] <= to_ho["p99_ms"] <= to_ho["max_ms"]
+    assert latency["headoffice_records"] == latency["journal_records"]
+    assert set(latency["exit_codes"].values()) == {0}
