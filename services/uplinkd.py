@@ -8,7 +8,9 @@ in-memory queue. A publish the broker refuses (PUBACK reason >= 0x80) is not cou
 it is retried with backoff, logged, and shown as a warning.
 
 paho runs its network loop in its own thread; its callbacks only put events on a queue. This
-loop does the work: reading the journal, publishing, files, commands, heartbeats.
+loop does the work: reading the journal, publishing, files, commands, heartbeats. Commands that
+wait on core (a catalog can take seconds to check and write) run one at a time on a worker
+thread, so the journal keeps flowing meanwhile.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import logging
 import queue
 import shutil
+import threading
 import time
 from datetime import datetime, timezone
 
@@ -66,6 +69,10 @@ class Uplink:
         self.next_report = 0.0
         self.clock = SystemClock(cfg.clock.sync_flag, cfg.clock.assume_synced)
         self.client = self._make_client() if self.m.host else None
+        self.work: queue.Queue = queue.Queue()   # commands for core, in arrival order
+        self.running: set[str] = set()           # their ids, until core has answered
+        self.worker = threading.Thread(target=self._apply_commands, name="uplink-commands",
+                                       daemon=True)
 
     # -- the MQTT client; callbacks only queue events -------------------------------------
 
@@ -115,6 +122,7 @@ class Uplink:
             return
         log.info("connecting to head office at %s:%s (%s)", self.m.host, self.m.port,
                  "TLS" if self.m.tls else "no TLS")
+        self.worker.start()
         self.client.connect_async(self.m.host, self.m.port, keepalive=self.m.keepalive)
         self.client.loop_start()
 
@@ -158,6 +166,9 @@ class Uplink:
         elif kind == "message":
             self.last_contact = format_ts(_now())
             self.on_message(event[1], event[2])
+        elif kind == "cmd_done":
+            self.running.discard(event[1])
+            self.cmd_ack(event[1], event[2], event[3])
         elif kind == "suback":
             for rc in event[2]:
                 if rc.is_failure:
@@ -216,10 +227,13 @@ class Uplink:
             return  # a status, cmd_ack or a message from before a reconnect
         if rc.is_failure:
             # Not sent: the broker said no (e.g. not authorised). Try again later from here.
+            # A whole window is refused at once; that is one refusal, not one per record.
+            self.next_seq = min(self.next_seq, seq)
+            if time.monotonic() < self.paused_until:
+                return
             delay = self.refusals.next()
             self.set_warning(f"broker refused journal seq {seq}: {rc}")
             log.error("%s; retrying in %.0f s", self.warning, delay)
-            self.next_seq = min(self.next_seq, seq)
             self.paused_until = time.monotonic() + delay
             return
         if self.warning.startswith("broker refused"):
@@ -293,6 +307,10 @@ class Uplink:
             log.warning("head office's ack went back from %d to %d; resending from %d",
                         self.state.acked_seq, seq, seq + 1)
             self.next_seq = min(self.next_seq, seq + 1)
+        else:
+            # Head office holds these already (e.g. its retained ack after a restart of this
+            # box, whose cursor lagged): no need to send them again.
+            self.next_seq = max(self.next_seq, seq + 1)
         self.state.set_acked(seq)
         self.last_ack_move = time.monotonic()
 
@@ -302,11 +320,16 @@ class Uplink:
             log.warning("ignoring command %s without an id", name)
             return
         if self.state.seen(cmd_id):
-            # Done before: say again how it ended (head office repeats until it hears), but
-            # never run it twice.
+            # Handled before: say again how it ended (head office repeats until it hears),
+            # but never run it twice.
             status, detail = self.state.outcome(cmd_id)
-            log.info("command %s %s seen before (%s): not run again", name, cmd_id, status)
-            return self.cmd_ack(cmd_id, status, detail, remember=False)
+            if status != "accepted" or cmd_id in self.running:
+                log.info("command %s %s seen before (%s): not run again", name, cmd_id, status)
+                return self.cmd_ack(cmd_id, status, detail, remember=False)
+            # Accepted by an uplinkd that stopped before core answered: core applies a
+            # catalog or promotions whole or not at all, so running it again is safe.
+            log.warning("command %s %s was never finished (uplinkd restarted): running it",
+                        name, cmd_id)
         self.state.remember(cmd_id)
         expires = _parse_time(payload.get("expires"))
         if expires is None:
@@ -332,14 +355,23 @@ class Uplink:
                                 qos=1, retain=True)
             return self.cmd_ack(cmd_id, "done", "")
         self.cmd_ack(cmd_id, "accepted", "")
-        path = "/device/catalog" if name == "catalog.update" else "/device/promotions"
-        try:
-            status, body = self.core.call("POST", path, args, timeout=30)
-        except CoreUnreachable as exc:
-            return self.cmd_ack(cmd_id, "failed", f"core unreachable: {exc}")
-        if status in (200, 201):
-            return self.cmd_ack(cmd_id, "done", (body or {}).get("detail", ""))
-        self.cmd_ack(cmd_id, "failed", (body or {}).get("error", f"core answered {status}"))
+        self.running.add(cmd_id)
+        self.work.put((cmd_id, name, args))
+
+    def _apply_commands(self) -> None:
+        """The worker: hands catalog and promotions to core; the answer goes back to the loop
+        as an event, which acknowledges it."""
+        while (item := self.work.get()) is not None:
+            cmd_id, name, args = item
+            path = "/device/catalog" if name == "catalog.update" else "/device/promotions"
+            try:
+                status, body = self.core.call("POST", path, args, timeout=30)
+            except CoreUnreachable as exc:
+                outcome = ("failed", f"core unreachable: {exc}")
+            else:
+                outcome = (("done", (body or {}).get("detail", "")) if status in (200, 201)
+                           else ("failed", (body or {}).get("error", f"core answered {status}")))
+            self.events.put(("cmd_done", cmd_id, *outcome))
 
     def cmd_ack(self, cmd_id: str, status: str, detail: str, *, remember: bool = True) -> None:
         if status in ("rejected", "failed"):
@@ -394,6 +426,7 @@ class Uplink:
             pass
 
     def close(self) -> None:
+        self.work.put(None)
         if self.client is not None:
             if self.connected:
                 # A clean goodbye: the retained status says offline (the Will is for crashes).

@@ -171,3 +171,20 @@ def test_refused_publishes_are_not_sent_and_arrive_when_access_returns(tmp_path)
         probe.close()
         box.close()
         broker.stop()
+
+
+def test_a_command_cut_short_by_a_restart_runs_on_its_repeat(linked, probe):
+    # What a SIGKILL between `accepted` and core's answer leaves on disk.
+    from appliance.durable import write_json
+    linked.cfg.uplink_dir.mkdir(parents=True)
+    write_json(linked.cfg.uplink_dir / "commands.json",
+               {"c-5": {"at": 0, "status": "accepted", "detail": ""}})
+    linked.start_uplinkd()
+    wait_until(lambda: probe.on("status"), 10, "birth")
+    row = {"sku": "TEA-1", "name": "西湖龙井", "unit": "盒", "price": "75.00",
+           "barcodes": "6901234567892", "stock_tracked": "0"}
+    probe.publish(linked.topic("cmd/catalog.update"),
+                  {"id": "c-5", "expires": ts(minutes=5), "args": {"rows": [row]}})
+    wait_until(lambda: any(a["id"] == "c-5" and a["status"] == "done"
+                           for a in probe.on("cmd_ack")), 10, "finished this time")
+    assert linked.box.master.catalog.lookup_barcode("6901234567892")[0].price == 7500
