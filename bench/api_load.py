@@ -21,24 +21,17 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-from common import CACHE, ROOT, Timer, emit, summary_ms
+from common import CACHE, ROOT, Timer, emit, free_port, summary_ms
 
 from appliance.demo import DEMO_STAFF
 
 CASHIER_PINS = [pin for _name, role, pin in DEMO_STAFF if role == "cashier"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def demo_barcodes() -> list[str]:

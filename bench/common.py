@@ -1,10 +1,11 @@
-"""Small helpers shared by the benchmarks: timing, percentiles, JSON output."""
+"""Small helpers shared by the benchmarks: timing, percentiles, JSON output, free ports."""
 
 from __future__ import annotations
 
 import json
 import os
 import platform
+import socket
 import sys
 import time
 from pathlib import Path
@@ -15,6 +16,12 @@ if str(ROOT) not in sys.path:
 
 #: Where large generated fixtures (the 1M-record ledger) are kept between runs.
 CACHE = Path(os.environ.get("TILLBOX_BENCH_CACHE", ROOT / "var" / "bench-cache"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def percentile(samples: list[float], p: float) -> float:

@@ -31,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import CACHE, ROOT, emit, percentile
+from common import CACHE, ROOT, emit, free_port, percentile
 
 from appliance.box import Box
 from appliance.config import load
@@ -43,12 +43,6 @@ DAEMONS = ("core", "simprinter", "printerd", "scannerd")
 CASHIER_PIN = "1001"
 NAMES = ["西湖龙井", "安溪铁观音", "武夷山大红袍", "云南普洱", "白毫银针", "正山小种",
          "汝窑茶杯", "建盏", "紫砂壶", "公道杯"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def ean13(n: int) -> str:

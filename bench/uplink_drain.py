@@ -49,7 +49,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from common import CACHE, ROOT, emit
+from common import CACHE, ROOT, emit, free_port
 
 from appliance.box import Box
 from appliance.config import load
@@ -62,12 +62,6 @@ MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 STORE, DEVICE, PREFIX = "hz-0012", "till-1", "pos/v1"
 RAW_TOPIC = "bench/raw/journal"   # not under the prefix: head office does not read it
 RAW_INFLIGHT = 100
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def child_env(**extra: str) -> dict:
@@ -89,6 +83,13 @@ def stop_process(proc: subprocess.Popen | None, timeout: float = 30.0) -> int | 
         proc.kill()
         proc.wait()
         return -9
+
+
+def print_log_tails(**procs) -> None:
+    """A failed run shows what the daemons said last (the JSON goes to stdout, this not)."""
+    for name, proc in procs.items():
+        if proc is not None:
+            print(f"--- {name}'s log (tail):\n{proc.log()[-1500:]}", file=sys.stderr)
 
 
 def parse_utc(text: str) -> float:
@@ -379,9 +380,7 @@ def drain(work: Path, box_dir: Path, uplink_dir: Path, window: int, n: int,
             "broker_drop_warnings": broker.drop_warnings(),
             "uplinkd_resends": up.log().count("resending from seq")})
     except BaseException:
-        for name, proc in (("headoffice", ho), ("uplinkd", up)):
-            if proc is not None:
-                print(f"--- {name}'s log (tail):\n{proc.log()[-1500:]}", file=sys.stderr)
+        print_log_tails(headoffice=ho, uplinkd=up)
         raise
     finally:
         for name, proc in (("uplinkd", up), ("headoffice", ho), ("mosquitto", broker)):

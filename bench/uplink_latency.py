@@ -31,7 +31,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from common import CACHE, emit, summary_ms
 from uplink_drain import (DEVICE, PREFIX, STORE, HeadOffice, Mosquitto, Uplinkd, add_products,
-                          received_at, write_box_config)
+                          print_log_tails, received_at, write_box_config)
 
 from appliance.box import Box
 from appliance.config import load
@@ -174,9 +174,7 @@ def run(work: Path, samples: int, warmup: int, interval: float, poll: float,
                 "ingest": ho.stats(), "uplinkd_resends": up.log().count("resending from seq"),
                 "exit_codes": codes}
     except BaseException:
-        for name, proc in (("headoffice", ho), ("uplinkd", up)):
-            if proc is not None:
-                print(f"--- {name}'s log (tail):\n{proc.log()[-1500:]}", file=sys.stderr)
+        print_log_tails(headoffice=ho, uplinkd=up)
         raise
     finally:
         for closer in (poller, watcher):
