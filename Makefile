@@ -2,9 +2,10 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+ARCH   ?= $(shell dpkg --print-architecture)
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test bench sysdeps venv clean distclean translations
+.PHONY: run test bench sysdeps venv clean distclean translations deb image lock
 
 run: $(STAMP)
 	$(BIN)/tillbox --config dev/tillbox.toml run --demo
@@ -14,6 +15,18 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py --out bench/report.json
+
+# The Debian package and the Raspberry Pi image (docs/packaging.md, docs/image.md); as root.
+deb: $(STAMP)
+	ARCH=$(ARCH) bash image_build/build-deb.sh
+
+image: $(STAMP)
+	bash dev/install-system-packages.sh image_build/image-packages.txt
+	bash image_build/build-image.sh
+
+# Refresh the hash-pinned Python inputs of the package.
+lock: $(STAMP)
+	bash image_build/lock.sh
 
 sysdeps:
 	bash dev/install-system-packages.sh

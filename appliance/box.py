@@ -7,6 +7,7 @@ from .config import Config
 from .keys import device_token_path, private_token
 from .ledger import Ledger
 from .master import MasterData
+from .migrations import migrate
 from .orders import OrderEngine
 from .printing import PrintQueue
 
@@ -15,6 +16,7 @@ class Box:
     def __init__(self, config: Config, clock=None, *, background_checkpoints: bool = False):
         self.config = config
         config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o750)
+        migrate(config)   # after a package upgrade postinst did this already; refuses newer data
         self.clock = clock or SystemClock(config.clock.sync_flag, config.clock.assume_synced)
         self.ledger = Ledger(config.ledger_path, device_id=config.shop.device_id,
                              store_id=config.shop.store_id, clock=self.clock)

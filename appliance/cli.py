@@ -78,9 +78,25 @@ def _parser() -> argparse.ArgumentParser:
     sa.add_argument("--name", required=True)
     sa.add_argument("--role", required=True, choices=("assistant", "cashier", "manager", "owner"))
 
+    mig = sub.add_parser("migrate", help="bring the data directory to this version's format "
+                         "(the package runs it on upgrade; core at its start)")
+    mig.add_argument("--from-version", default="", help="the package version upgraded from "
+                     "(for the log)")
     demo = sub.add_parser("demo", help="demo shop data").add_subparsers(
         dest="action", required=True, metavar="ACTION")
     demo.add_parser("load", help="load the demo shop into an empty data directory")
+
+    fb = sub.add_parser("firstboot", help="first boot: host name and device id from the board "
+                        "serial (systemd: tillbox-firstboot.service); docs/setup.md")
+    fb.add_argument("step", nargs="?", default="all",
+                    choices=("all", "device-id", "hostname", "done"),
+                    help="one step (the unit runs each with the least privilege it needs); "
+                         "default all, as root")
+    fb.add_argument("--root", metavar="DIR", default="/",
+                    help="read the serial and write etc/hostname and etc/hosts under DIR "
+                         "instead of / (an image being built, tests); no hostnamectl then")
+    sub.add_parser("setup-code", help="print the code and address of the setup page while "
+                   "the box is not set up (as root or the tillbox user)")
     return p
 
 
@@ -96,6 +112,43 @@ def _feed_simulated_scanner(cfg, code: str) -> int:
     except OSError as exc:
         raise UsageError(f"the simulated scanner is not running (start scannerd): "
                          f"{exc.strerror or exc}") from None
+    return 0
+
+
+def _firstboot(args) -> int:
+    """Before the configuration is loaded: the hostname step runs as root without
+    capabilities and cannot read the data directory (firstboot.run loads it when needed)."""
+    from pathlib import Path
+
+    from . import firstboot
+    logging.basicConfig(level="INFO", format="tillbox firstboot: %(message)s")
+
+    def load_config():
+        cfg = configmod.load(args.config, log_warnings=False)
+        for warning in cfg.warnings:
+            log.warning("%s", warning)
+        return cfg
+    firstboot.run(args.step, Path(args.root), load_config)
+    return 0
+
+
+def _print_setup_code(cfg) -> int:
+    from . import provisioning
+    try:
+        code = provisioning.read_code(cfg.data_dir)
+    except PermissionError:
+        raise UsageError(f"{provisioning.code_path(cfg.data_dir)} is not readable by this "
+                         "user: run `sudo tillbox setup-code`") from None
+    if code is None:
+        raise UsageError("there is no setup code: this box is set up already (sign in with "
+                         "your PIN), or core has not started yet (systemctl start "
+                         "tillbox-core)")
+    from .box import public_url_for
+    from services.tls import lan_addresses
+    print(f"setup code: {code}")
+    base = public_url_for(cfg, lan_addresses())
+    if base:
+        print(f"setup page: {base}/setup?code={code}")
     return 0
 
 
@@ -117,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args) -> int:
     from . import logs
+    if args.command == "firstboot":
+        return _firstboot(args)
     cfg = configmod.load(args.config, log_warnings=False)
     if args.command in DAEMON_COMMANDS:
         logs.setup(cfg.log.level, f"tillbox {args.command}", cfg.source)
@@ -136,6 +191,15 @@ def _dispatch(args) -> int:
         return 0
     if args.command == "scan":
         return _feed_simulated_scanner(cfg, args.code)
+    if args.command == "setup-code":
+        return _print_setup_code(cfg)
+    if args.command == "migrate":
+        from . import migrations
+        for line in migrations.migrate(cfg):
+            print(line)
+        print(f"data in {cfg.data_dir} is format {migrations.DATA_FORMAT}"
+              + (f" (upgraded from tillbox {args.from_version})" if args.from_version else ""))
+        return 0
     if args.command == "ledger":
         from . import ledger_cli
         return ledger_cli.run(cfg, args)

@@ -1,9 +1,15 @@
 """Configuration: one TOML file, typed, every key documented and overridable from the environment.
 
-Lookup order for each key (later wins): built-in default, the TOML file, then the variable
+Lookup order for each key (later wins): built-in default, the TOML file, the setup overlay
+(``<paths.data>/setup.toml``, only the keys in :data:`OVERLAY_KEYS`), then the variable
 ``TILLBOX_<SECTION>__<KEY>`` (so systemd ``EnvironmentFile=`` can set anything). The file is
 named by ``--config``, else ``TILLBOX_CONFIG``, else ``/etc/tillbox/tillbox.toml`` when it
 exists; with none, the defaults apply.
+
+The overlay is what the box itself writes: its device id at first boot (appliance.firstboot)
+and the store and head-office link from the setup page (appliance.provisioning). It lives in
+the data directory because /etc/tillbox/tillbox.toml is a package conffile that the service
+user may not write.
 
 Unknown sections and keys are warned about by name and ignored (a typo must not silently
 change behaviour, nor stop a shop from selling). A bad value stops start-up with one line that
@@ -27,6 +33,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PATH = Path("/etc/tillbox/tillbox.toml")
 ENV_PREFIX = "TILLBOX_"
+OVERLAY_NAME = "setup.toml"
+#: The only keys the setup overlay may set; anything else in it is warned about and ignored.
+OVERLAY_KEYS = {"shop": ("store_id", "device_id"), "mqtt": ("host", "port", "tls")}
 
 
 class ConfigError(Exception):
@@ -272,9 +281,11 @@ class Config:
     """The loaded configuration: ``config.<section>.<key>``, plus where it came from."""
 
     def __init__(self, values: dict[str, dict[str, Any]], source: Path | None,
-                 warnings: list[str]):
+                 warnings: list[str], origins: dict[str, str] | None = None):
         self.source = source
         self.warnings = warnings
+        #: Where each key's value came from: "default", a file path, or a variable name.
+        self.origins = origins or {}
         for section, keys in values.items():
             setattr(self, section, Section(section, keys))
 
@@ -284,6 +295,11 @@ class Config:
     @property
     def data_dir(self) -> Path:
         return self.paths.data
+
+    @property
+    def overlay_path(self) -> Path:
+        """The setup overlay: the device id from first boot, the store and broker from setup."""
+        return self.paths.data / OVERLAY_NAME
 
     @property
     def ledger_path(self) -> Path:
@@ -408,6 +424,7 @@ def load(path: str | os.PathLike | None = None,
                 warnings.append(f"unknown config variable {var} (ignored)")
 
     values: dict[str, dict[str, Any]] = {}
+    origins: dict[str, str] = {}
     for section, keys in SCHEMA.items():
         values[section] = {}
         for name, key in keys.items():
@@ -418,8 +435,10 @@ def load(path: str | os.PathLike | None = None,
                 raw, origin = file_values[section][name], str(source)
             else:
                 values[section][name] = Path(key.default) if key.type == "path" else key.default
+                origins[f"{section}.{name}"] = "default"
                 continue
             values[section][name] = _convert(section, name, key, raw, origin)
+            origins[f"{section}.{name}"] = origin
 
     # Relative paths in a file are relative to that file, so a config is movable.
     base = source.parent if source is not None else Path.cwd()
@@ -428,7 +447,44 @@ def load(path: str | os.PathLike | None = None,
         if not p.is_absolute():
             values["paths"][name] = (base / p).resolve()
 
+    _apply_overlay(values, origins, warnings, values["paths"]["data"] / OVERLAY_NAME)
+
     if log_warnings:
         for w in warnings:
             log.warning("%s", w)
-    return Config(values, source, warnings)
+    return Config(values, source, warnings, origins)
+
+
+def read_overlay(path: Path) -> dict:
+    """The setup overlay's tables as written (no checks); {} when there is none yet."""
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except (FileNotFoundError, NotADirectoryError):
+        return {}
+    except PermissionError:
+        raise ConfigError(f"setup overlay {path} is not readable by this user: run the "
+                          "command as the tillbox user or root") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"setup overlay {path} is not valid TOML: {exc}; fix it or remove "
+                          "it (the setup page and first boot write it)") from None
+
+
+def _apply_overlay(values: dict, origins: dict, warnings: list[str], path: Path) -> None:
+    """Overlay keys win over the main file; a variable in the environment still wins."""
+    overlay = read_overlay(path)
+    for section, keys in overlay.items():
+        if not isinstance(keys, dict):
+            warnings.append(f"setup overlay {path}: [{section}] is not a table (ignored)")
+            continue
+        for name, raw in keys.items():
+            if name not in OVERLAY_KEYS.get(section, ()):
+                warnings.append(f"setup overlay {path}: {section}.{name} may not be set "
+                                "there (ignored; set it in the config file)")
+                continue
+            origin = origins[f"{section}.{name}"]
+            if origin.startswith(ENV_PREFIX):
+                continue
+            values[section][name] = _convert(section, name, SCHEMA[section][name], raw,
+                                              str(path))
+            origins[f"{section}.{name}"] = str(path)

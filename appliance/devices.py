@@ -24,6 +24,11 @@ class DeviceBoard:
         self._uplink: dict | None = None
         self._uplink_seen = 0.0
 
+    def set_linked(self, linked: bool) -> None:
+        """Head office was set or cleared on the setup page (mqtt.host)."""
+        with self._lock:
+            self._linked = linked
+
     def printer_reported(self, status: dict) -> bool:
         """Store printerd's report; True when what a person would see changed."""
         with self._lock:

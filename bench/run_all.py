@@ -26,6 +26,8 @@ BENCHES = {
     "receipt_render": (["--repeat", "200"], ["--repeat", "5"]),
     "uplink_drain": (["--records", "10000", "--windows", "100,20,500"], ["--records", "300"]),
     "uplink_latency": (["--samples", "200"], ["--samples", "10"]),
+    # Builds the package and a root file system, boots them in systemd-nspawn (root only).
+    "boot": (["--boots", "3"], ["--boots", "1", "--settle", "1"]),
 }
 
 

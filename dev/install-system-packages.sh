@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install the Debian/Ubuntu packages listed in dev/system-packages.txt that are missing.
+# Install the Debian/Ubuntu packages listed in dev/system-packages.txt (or the lists given as
+# arguments) that are missing.
 # Runs apt-get only when something is missing; uses sudo when not root.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -7,7 +8,7 @@ missing=()
 while read -r pkg; do
   case "$pkg" in ''|'#'*) continue ;; esac
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done < "$here/system-packages.txt"
+done < <(cat "${@:-$here/system-packages.txt}")
 # python3-venv may be satisfied by a versioned package (python3.11-venv) or a non-Debian Python.
 if python3 -c 'import ensurepip, venv' 2>/dev/null; then
   missing=("${missing[@]/python3-venv/}")

@@ -80,6 +80,9 @@ def serve(config: Config) -> None:
     box = Box(config, background_checkpoints=True)
     app = create_app(box)
     full_app = app
+    # A new box: open the setup page (and print its slip) until the owner has set it up.
+    from webui.setup import start as open_setup
+    open_setup(app)
     events = app.config["EVENTS"]
     https = None
     if config.web.https_port:

@@ -13,12 +13,7 @@ from appliance.master.catalog import Category, Product, Variant
 from appliance.orders import Actor, OrderEngine
 
 
-def free_port() -> int:
-    """A free TCP port on loopback for a server a test starts (and stops)."""
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from loopback import free_port  # noqa: E402,F401 - tests import it from here
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from appliance import i18n as core_i18n
 from appliance.errors import TillboxError, Unauthorized
 
 from appliance.devices import DeviceBoard
+from appliance.provisioning import SetupDesk
 from appliance.scans import ScanDesk, rules_from_config
 
 from . import access, ca, i18n
@@ -19,6 +20,7 @@ from .api import bp as api_bp
 from .events import EventBus
 from .health import bp as health_bp
 from .pages import bp as pages_bp
+from .setup import bp as setup_bp
 from .sessions import SessionStore
 from .throttle import LoginThrottle
 
@@ -36,6 +38,8 @@ def create_app(box) -> Flask:
         MAX_CONTENT_LENGTH=cfg.web.max_request_kb * 1024,
         DEVICES=DeviceBoard(linked=bool(cfg.mqtt.host)),
         SCANS=ScanDesk(box, rules_from_config(cfg), session_alive=sessions.alive),
+        # Setup of a new box: opened by webui.setup.start() when core starts (services/core.py).
+        SETUP=SetupDesk(box),
     )
     events = app.config["EVENTS"]
     from .api.device import job_json
@@ -45,6 +49,7 @@ def create_app(box) -> Flask:
     i18n.init(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(setup_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(ca.bp)
     # Flask's static view gets an access rule like every other route.

@@ -1,18 +1,20 @@
 """Pages for people: the start page, PIN sign-in, the phone order entry, the counter and the
-customer display. Pages are thin: they render translated text and load one small script that
-talks to /api/v1. Every string a script shows comes from :func:`script_strings`, so it goes
-through the same translation catalog as the templates.
+customer display (a new box sends / and /login to its setup page: webui/setup.py). Pages
+are thin: they render translated text and load one small script that talks to /api/v1.
+Every string a script shows comes from :func:`script_strings`, so it goes through the same
+translation catalog as the templates.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from appliance.errors import TillboxError
 
 from .access import LOGIN, PUBLIC, access
+from .setup import pending as setup_pending
 
 bp = Blueprint("pages", __name__)
 
@@ -101,6 +103,8 @@ def _page(template: str, **kw):
 @bp.get("/")
 @access(PUBLIC)  # customers share the Wi-Fi: nothing about takings on a public page
 def index():
+    if setup_pending():
+        return redirect(url_for("setup.page", **request.args))
     box = current_app.config["BOX"]
     return _page("index.html", day=box.orders.today(),
                  products=box.master.catalog.counts()["products"],
@@ -110,6 +114,8 @@ def index():
 @bp.get("/login")
 @access(PUBLIC)
 def login():
+    if setup_pending():  # nobody has a PIN yet
+        return redirect(url_for("setup.page", **request.args))
     return _page("login.html")
 
 

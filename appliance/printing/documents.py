@@ -2,6 +2,10 @@
 
 Core lays receipts out (it has the order, the settings and the translations); printerd only
 turns lines into ESC/POS for its printer. So a printer swap never changes what a receipt says.
+
+A new box also prints a setup slip (a ``report`` job whose payload says ``"document":
+"setup"``): the setup page's address as a QR code and as text, with the setup code, in Chinese
+then English. The code is read when printerd claims the job, so it never sits in ledger.db.
 """
 
 from __future__ import annotations
@@ -9,12 +13,21 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
+import logging
+import textwrap
+import uuid
 from dataclasses import asdict
 
+from appliance.clock import format_ts
 from appliance.errors import NotFound
 from appliance.i18n import _, language
 from drivers.printer.from_order import receipt_for
-from drivers.printer.layout import lay_out
+from drivers.printer.layout import COLUMNS, Line, columns, lay_out, width, wrap
+
+log = logging.getLogger(__name__)
+
+SETUP_DOCUMENT = "setup"
 
 
 def ereceipt_token(key: str, order_id: str) -> str:
@@ -51,7 +64,93 @@ def document_for(box, job: dict) -> dict:
     if job["kind"] == "drawer":
         return {}
     if job["kind"] == "report":
+        if job["payload"].get("document") == SETUP_DOCUMENT:
+            return setup_slip(box, job["payload"])
         return job["payload"]
     order = box.orders.get_order(job["order_id"])
     lines, doc = receipt_lines(box, order, copy=job["payload"].get("copy", "customer"))
     return {**doc, "lines": [asdict(ln) for ln in lines], "cut": True}
+
+
+# -- the setup slip of a new box ---------------------------------------------------------------
+
+def setup_base_url(config, hostname: str, addresses: list[str]) -> str:
+    """Where phones on the shop Wi-Fi reach the box: web.public_url, else its first LAN
+    address, else its name over mDNS (the network may not be up when core starts)."""
+    from appliance.box import public_url_for
+    base = public_url_for(config, addresses)
+    if base:
+        return base
+    web = config.web
+    scheme, port, default = ("https", web.https_port, 443) if web.https_port else \
+        ("http", web.port, 80)
+    return f"{scheme}://{hostname}.local" + ("" if port == default else f":{port}")
+
+
+def enqueue_setup_slip(box, *, hostname: str,
+                       addresses: list[str] | None = None) -> str | None:
+    """At core's start: queue the setup slip unless one is still waiting to print, or there
+    is no printer; the job id or None. ``addresses`` (the LAN ones) are looked up here when
+    not given: the slip is laid out in a request (printerd's claim), which must not block."""
+    if box.config.printer.backend == "none":
+        log.info("no printer set up (printer.backend = none): no setup slip; "
+                 "`tillbox setup-code` shows the code")
+        return None
+    if any(j["kind"] == "report" and j["payload"].get("document") == SETUP_DOCUMENT
+           for j in box.printing.pending()):
+        return None
+    if addresses is None:
+        from services.tls import lan_addresses
+        addresses = [a for a in lan_addresses() if not a.startswith("127.")]
+    payload = {"document": SETUP_DOCUMENT, "hostname": hostname, "addresses": addresses,
+               "url": setup_base_url(box.config, hostname, addresses)}
+    job_id = f"setup-{uuid.uuid4().hex[:12]}"
+    with box.ledger.transaction() as tx:
+        # Queued like a shift report (no journal record: paper, not money).
+        seq = tx.one("SELECT MAX(seq) FROM journal")[0] or 0
+        tx.conn.execute("INSERT INTO print_jobs (id, kind, payload, created_at, seq)"
+                        " VALUES (?, 'report', ?, ?, ?)",
+                        (job_id, json.dumps(payload, ensure_ascii=False), format_ts(tx.now()),
+                         seq))
+    log.info("setup slip queued for the printer (job %s)", job_id)
+    return job_id
+
+
+def _wrap_words(text: str, cols: int) -> list[str]:
+    """English breaks between words; Chinese (no spaces) anywhere, as receipts do."""
+    if width(text) == len(text):
+        return textwrap.wrap(text, cols) or [""]
+    return wrap(text, cols)
+
+
+def setup_slip(box, payload: dict) -> dict:
+    """The slip's document: the setup code as it is now (gone once setup is done: the slip
+    then only says where to sign in)."""
+    from appliance.provisioning import read_code
+    paper = box.master.settings.get("receipt.width_mm")
+    cols = COLUMNS[paper]
+    code = read_code(box.config.data_dir)
+    base = payload["url"]
+    page = f"{base}/setup" if code else f"{base}/login"
+    lines: list[Line] = []
+    for lang in ("zh_CN", "en"):
+        with language(lang):
+            lines.append(Line(_("Set up this box") if code else _("Setup is done"), "center",
+                              bold=True, double=lang == "zh_CN"))
+            lines.append(Line("-" * cols))
+            if code:
+                intro = _("Scan the QR code below with a phone, or open this address in "
+                          "the phone's browser:")
+            else:
+                intro = _("This box is set up. Sign in with your PIN at:")
+            lines += [Line(t) for t in _wrap_words(intro, cols)]
+            lines += [Line(t, bold=True) for t in wrap(page, cols)]
+            if code:
+                lines += [Line(t, bold=True) for t in columns(_("Setup code"), code, cols)]
+            lines += [Line(t) for t in columns(_("Box name"), payload["hostname"], cols)]
+            lines += [Line(t) for t in columns(_("Device"), box.ledger.device_id, cols)]
+            for address in payload.get("addresses", []):
+                lines += [Line(t) for t in columns(_("Address"), address, cols)]
+            lines.append(Line(""))
+    qr = f"{page}?code={code}" if code else page
+    return {"lines": [asdict(ln) for ln in lines], "qr": qr, "cut": True, "paper_mm": paper}

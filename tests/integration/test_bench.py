@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -14,7 +16,7 @@ def test_bench_quick_run_writes_a_json_report(tmp_path):
     env = {**os.environ, "TILLBOX_BENCH_CACHE": str(tmp_path / "cache")}
     proc = subprocess.run([sys.executable, str(ROOT / "bench" / "run_all.py"), "--quick",
                            "--out", str(out)], capture_output=True, text=True, env=env,
-                          timeout=300)
+                          timeout=900)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(out.read_text())
     results = report["results"]
@@ -38,6 +40,17 @@ def test_bench_quick_run_writes_a_json_report(tmp_path):
     assert render["raster_80mm"]["bytes"] > render["native_80mm"]["bytes"]
     drain = results["uplink_drain"]
     assert drain["records"] == 300 and drain["records_per_s"] > 0
+    boot = results["boot"]
+    if "unavailable" in boot:       # not root, or no systemd-nspawn: the bench says why
+        sys.path.insert(0, str(ROOT / "image_build"))
+        from nspawn_box import nspawn_problem
+        assert boot["unavailable"] == nspawn_problem() is not None
+        return
+    assert 0 < boot["first_boot_all_active_s"] < 180 and boot["boots"][0]["poweroff_exit"] == 0
+    memory = boot["boots"][0]["memory"]
+    assert all(memory[u]["pss_mib"] > 5 for u in ("tillbox-core", "tillbox-uplinkd"))
+    assert memory["total"]["pss_mib"] == pytest.approx(
+        sum(memory[u]["pss_mib"] for u in memory if u != "total"), abs=0.2)
     assert drain["raw_paho"]["records_per_s_pubacked"] > 0 and drain["ratio_to_raw_received"] > 0
     assert all(run["headoffice_records"] == 300 and set(run["exit_codes"].values()) == {0}
                for run in drain["runs"])                 # everything stored, clean stops

@@ -14,6 +14,9 @@ ROUTES = {
     ("GET", "/"): PUBLIC,
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/login"): PUBLIC,
+    # a new box's setup page: nobody can sign in yet; the setup code guards it (webui/setup.py)
+    ("GET", "/setup"): PUBLIC,
+    ("POST", "/api/v1/setup"): PUBLIC,
     ("GET", "/ca"): PUBLIC,
     ("GET", "/ca.crt"): PUBLIC,
     ("GET", "/phone"): "order.edit",
