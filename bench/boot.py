@@ -30,12 +30,19 @@ def build(out: Path) -> tuple[Path, Path]:
                           text=True).stdout.strip()
     env = {**os.environ, "OUT": str(out), "ARCH": arch,
            "BUILDROOT": str(ROOT / "var" / "build" / f"buildroot-{arch}")}
-    deb = subprocess.run(["bash", str(ROOT / "image_build" / "build-deb.sh")], env=env,
-                         capture_output=True, text=True, check=True).stdout.split()[-1]
+    deb = _script(["build-deb.sh"], env).split()[-1]
     rootfs = out / "rootfs"
-    subprocess.run(["bash", str(ROOT / "image_build" / "rootfs.sh"), arch, deb, str(rootfs),
-                    "boottest"], capture_output=True, text=True, check=True)
+    _script(["rootfs.sh", arch, deb, str(rootfs), "boottest"], env)
     return Path(deb), rootfs
+
+
+def _script(args: list[str], env: dict) -> str:
+    proc = subprocess.run(["bash", str(ROOT / "image_build" / args[0]), *args[1:]], env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"image_build/{args[0]} failed ({proc.returncode}):\n"
+                           f"{proc.stdout[-3000:]}")
+    return proc.stdout
 
 
 def memory(box: NspawnBox) -> dict:

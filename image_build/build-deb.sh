@@ -32,6 +32,7 @@ key=$(printf '%s\n' "$SUITE" "$tools" "$(sources_list)" | sha256sum | cut -c1-16
 if [ ! -e "$buildroot/.tillbox-buildroot-$key" ]; then
 	echo "building the $ARCH build root ($SUITE)"
 	rm -rf "$buildroot"
+	mkdir -p "$(dirname "$buildroot")"
 	sources_list | mmdebstrap --quiet --arch="$ARCH" --variant=apt --include="$tools" \
 		"$SUITE" "$buildroot" -
 	touch "$buildroot/.tillbox-buildroot-$key"
