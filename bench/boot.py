@@ -57,7 +57,10 @@ def memory(box: NspawnBox) -> dict:
                      "rss_mib": round(fields["Rss"] / 1024, 1),
                      "cgroup_mib": round(int(current) / 2 ** 20, 1) if current.isdigit()
                      else None}
-    out["total"] = {k: round(sum(v[k] or 0 for v in out.values()), 1)
+    # cgroup figures are missing where the container has no memory controller (nspawn on a
+    # host without systemd): then there is no total either, rather than a false 0.
+    out["total"] = {k: (round(sum(v[k] for v in out.values()), 1)
+                        if all(v[k] is not None for v in out.values()) else None)
                     for k in ("pss_mib", "rss_mib", "cgroup_mib")}
     return out
 
