@@ -121,6 +121,7 @@ mv "$rootfs/boot/firmware" "$work/firmware.files"
 mkdir "$rootfs/boot/firmware"
 mkfs.ext4 -q -L TILLBOX_ROOT -d "$rootfs" "$work/root.part" "${root_mb}M"
 mv "$work/firmware.files"/* "$rootfs/boot/firmware/" 2>/dev/null || true
+rmdir "$work/firmware.files"
 dd if="$work/boot.part" of="$img" bs=1M seek=4 conv=notrunc,sparse status=none
 dd if="$work/root.part" of="$img" bs=1M seek=$((4 + boot_mb)) conv=notrunc,sparse status=none
 rm -f "$work/boot.part" "$work/root.part"
