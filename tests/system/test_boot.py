@@ -124,9 +124,16 @@ def test_first_boot_setup_then_a_sale_lands_in_the_ledger(box):
     status, body, _ = api.call("POST", "/api/v1/setup", {**form, "code": "0" * len(code)
                                                          if code != "0" * len(code) else "1"})
     assert status == 403 and body["field"] == "code"
+    uplinkd = main_pid(box, "tillbox-uplinkd")
     status, body, _ = api.call("POST", "/api/v1/setup", {**form, "code": code})
     assert status == 200, body
     assert body["store_id"] == "hz-0012"
+    # tillbox-reconfigure.path saw setup.toml change: uplinkd restarts to read the store id.
+    deadline = time.monotonic() + 30
+    while main_pid(box, "tillbox-uplinkd") in (0, uplinkd) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert main_pid(box, "tillbox-uplinkd") not in (0, uplinkd), box.journal(
+        ("tillbox-reconfigure.path", "tillbox-reconfigure.service", "tillbox-uplinkd"))
     api.sign_in(OWNER_PIN)
     status, product, _ = api.call("POST", "/api/v1/products", {
         "name": "西湖龙井", "unit": "盒", "price": "68.00", "barcodes": [TEA],
