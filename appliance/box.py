@@ -7,9 +7,11 @@ from .config import Config
 from .keys import device_token_path, private_token
 from .ledger import Ledger
 from .master import MasterData
+from .members import MemberService
 from .migrations import migrate
 from .orders import OrderEngine
 from .printing import PrintQueue
+from .promotions.commands import PromotionAdmin
 
 
 class Box:
@@ -28,6 +30,8 @@ class Box:
             self.ledger.close()
             raise
         self.orders = OrderEngine(self.ledger, self.master, timezone=config.shop.timezone)
+        self.members = MemberService(self.ledger, self.master, config.shop.timezone)
+        self.promotions = PromotionAdmin(self.ledger)
         self.printing = PrintQueue(self.ledger)
         self.device_token = private_token(device_token_path(config.data_dir))
         self.receipt_key = private_token(config.data_dir / "receipt.key")

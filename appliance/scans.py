@@ -144,9 +144,7 @@ class ScanDesk:
             if scan.kind == "order":
                 return self._recall(actor, scan)
             if scan.kind == "member":
-                return self._refuse(scan, "members_not_set_up",
-                                    _("member card {code}: this box has no members yet",
-                                      code=scan.code))
+                return self._member(actor, till, scan)
             return self._add(actor, till, scan)
         except TillboxError as exc:
             return self._refuse(scan, exc.code, str(exc))
@@ -158,6 +156,19 @@ class ScanDesk:
             order = engine.recall(actor, order.id)
         self._follow(order.id)
         return ScanResult(True, "order", scan.code, order_id=order.id)
+
+    def _member(self, actor: Actor, till: Till, scan) -> ScanResult:
+        """A member card: the member goes on the order at the counter (a new one if none)."""
+        member = self.box.members.lookup(actor, scan.code)
+        engine = self.box.orders
+        current = engine.get_order(till.order_id) if till.order_id else None
+        if current is None or current.status not in ("open", "parked"):
+            current = engine.open_order(actor)
+        elif current.status == "parked":
+            current = engine.recall(actor, current.id)
+        order = engine.set_member(actor, current.id, member.id)
+        self._follow(order.id)
+        return ScanResult(True, "member", scan.code, order_id=order.id, line_name=member.name)
 
     def _add(self, actor: Actor, till: Till, scan) -> ScanResult:
         engine, catalog = self.box.orders, self.box.master.catalog

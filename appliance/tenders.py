@@ -21,6 +21,10 @@ METHODS: dict[str, Tender] = {t.name: t for t in (
     Tender("cheque", True, False, "the cheque number"),
     Tender("wechat", True, False, "the WeChat Pay transaction number shown to the customer"),
     Tender("alipay", True, False, "the Alipay transaction number shown to the customer"),
-    # A seam: the members module (issue 7) provides balances; until then it is refused.
+    # Stored value and points of the order's member (appliance.members): no change given.
     Tender("member_balance", False, False, ""),
+    Tender("points", False, False, ""),
 )}
+
+#: Tenders that draw on the order's member and need one on the order.
+MEMBER_METHODS = ("member_balance", "points")

@@ -24,6 +24,7 @@ BENCHES = {
     "page_weight": ([], []),
     "scan_latency": (["--samples", "300"], ["--samples", "10", "--lines-per-order", "4"]),
     "receipt_render": (["--repeat", "200"], ["--repeat", "5"]),
+    "pricing": (["--samples", "2000"], ["--samples", "50"]),
     "uplink_drain": (["--records", "10000", "--windows", "100,20,500"], ["--records", "300"]),
     "uplink_latency": (["--samples", "200"], ["--samples", "10"]),
     # Builds the package and a root file system, boots them in systemd-nspawn (root only).

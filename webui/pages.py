@@ -89,6 +89,82 @@ def script_strings() -> dict:
         "uplink_never": _("never"),
         "uplink_unknown": _("Head office link not running"),
         "catalog_updated": _("Head office updated the catalog (%(n)s products)", n="{n}"),
+        **_member_strings(), **_promotion_strings(),
+    }
+
+
+def _member_strings() -> dict:
+    """Members (issue 7): the phone's members tab, the cart and the counter."""
+    return {
+        "m_new": _("New member"), "m_edit": _("Edit member"),
+        "m_signed_up": _("%(name)s is now a member", name="{name}"),
+        "m_member": _("Member"), "m_balance": _("Balance"), "m_points": _("Points"),
+        "m_points_unit": _("points"), "m_n_points": _("%(n)s points", n="{n}"),
+        "m_bonus_hint": _("Bonus ¥%(bonus)s (%(rule)s)", bonus="{bonus}", rule="{rule}"),
+        "m_topped_up": _("Topped up ¥%(amount)s; balance now ¥%(balance)s.",
+                         amount="{amount}", balance="{balance}"),
+        "m_bonus_applied": _("Bonus ¥%(bonus)s included.", bonus="{bonus}"),
+        "m_points_whole": _("Enter a whole number of points other than 0"),
+        "m_gift_taken": _("Gift taken: %(gift)s", gift="{gift}"),
+        "m_redeem": _("Redeem"), "m_no_gifts": _("No gifts for points right now."),
+        "m_detach": _("Remove the member from the order"),
+        "m_none_found": _("No member found."), "m_attach": _("Add to the order"),
+        "m_topup": _("Top up"), "m_gifts": _("Gifts"), "m_correct_points": _("Correct points"),
+        "m_back": _("Back"), "m_card": _("Card no."), "m_birthday": _("Birthday"),
+        "m_inactive": _("inactive"), "m_orders": _("Purchases"),
+        "m_moves": _("Points and balance history"), "m_no_moves": _("Nothing yet."),
+        "m_phone_or_card": _("Member phone or card"),
+        "m_phone_or_card_enter": _("Member phone or card, then Enter"),
+        "m_find": _("Find"), "m_sign_up": _("Sign up"),
+        "m_attached": _("Member %(name)s added to the order", name="{name}"),
+        "mv_earned": _("Earned on a purchase"), "mv_redeemed": _("Paid with points"),
+        "mv_reversed": _("Taken back on a refund"), "mv_refund": _("Refunded to the card"),
+        "mv_top_up": _("Top-up"), "mv_bonus": _("Top-up bonus"),
+        "mv_change": _("Change kept on the card"), "mv_gift": _("Gift redeemed"),
+        "mv_adjusted": _("Corrected by a manager"), "mv_payment": _("Paid from the balance"),
+        "mv_void": _("Payment voided: given back"),
+        "method_member_balance": _("Stored value"), "method_points": _("Points"),
+        "balance_left": _("Member balance ¥%(balance)s", balance="{balance}"),
+        "points_use": _("Uses %(n)s points (of %(have)s; 1 point = ¥%(rate)s)", n="{n}",
+                        have="{have}", rate="{rate}"),
+        "points_multiple": _("The amount must be a multiple of ¥%(rate)s (one point)",
+                             rate="{rate}"),
+        "stored_change": _("¥%(amount)s kept on the card", amount="{amount}"),
+        "remove": _("Remove"), "save": _("Save"), "name": _("Name"),
+        "name_en": _("English name"),
+    }
+
+
+def _promotion_strings() -> dict:
+    """Promotion rules and member levels (managers, on the phone)."""
+    return {
+        "kind_percent_off": _("Percent off"), "kind_amount_off": _("Amount off"),
+        "kind_fixed_price": _("Special price"), "kind_threshold": _("Spend and save"),
+        "kind_multi_buy": _("Multi-buy"), "kind_coupon": _("Coupon"),
+        "kind_topup_bonus": _("Top-up bonus"), "kind_points_gift": _("Gift for points"),
+        "pr_tier": _("Spend ¥%(min)s, ¥%(off)s off", min="{min}", off="{off}"),
+        "pr_bonus_tier": _("Top up ¥%(min)s, get ¥%(bonus)s", min="{min}", bonus="{bonus}"),
+        "pr_percent_sum": _("%(p)s%% off", p="{p}"),
+        "pr_amount_unit_sum": _("¥%(a)s off each item", a="{a}"),
+        "pr_amount_scope_sum": _("¥%(a)s off", a="{a}"),
+        "pr_price_sum": _("Special price ¥%(p)s", p="{p}"),
+        "pr_multi_sum": _("Every %(n)s items: the %(k)s cheapest %(p)s%% off", n="{n}",
+                          k="{k}", p="{p}"),
+        "pr_repeat": _("repeats"), "pr_none": _("No promotions yet."),
+        "pr_switch": _("Switched on"), "pr_state_live": _("Live now"),
+        "pr_state_idle": _("Not live now"), "pr_state_off": _("Switched off"),
+        "pr_head_office": _("Head office"), "pr_shop": _("This shop"),
+        "day_1": _("Mon"), "day_2": _("Tue"), "day_3": _("Wed"), "day_4": _("Thu"),
+        "day_5": _("Fri"), "day_6": _("Sat"), "day_7": _("Sun"),
+        "pr_everyone": _("Everyone"), "pr_any_member": _("Any member"),
+        "pr_pick_gift": _("Search and pick the gift product"),
+        "pr_tier_min": _("From ¥"), "pr_tier_off": _("¥ off"), "pr_tier_bonus": _("¥ bonus"),
+        "pr_default_n": _("default %(n)s", n="{n}"), "pr_new": _("New rule"),
+        "pv_add_products": _("Add a few products first."),
+        "pv_no_discount": _("No promotion applies to this cart."),
+        "lv_discount": _("Discount (percent taken off)"),
+        "lv_points_per_yuan": _("Points per yuan"), "lv_sort": _("Order in the list"),
+        "lv_active": _("In use"), "lv_excluded": _("Categories that earn no points:"),
     }
 
 
@@ -130,7 +206,16 @@ def phone():
 def counter():
     cfg = current_app.config["BOX"].config
     return _page("counter.html", simulated="simulated" in (cfg.printer.backend,
-                                                           cfg.scanner.backend))
+                                                           cfg.scanner.backend),
+                 fen_per_point=_fen_per_point())
+
+
+def _fen_per_point() -> int:
+    """What one point pays, for the counter's points tender (1 fen unless set)."""
+    try:
+        return int(current_app.config["BOX"].master.settings.get("members.fen_per_point"))
+    except (TillboxError, KeyError, TypeError, ValueError):  # a box without members yet
+        return 1
 
 
 @bp.get("/r/<token>")

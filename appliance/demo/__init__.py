@@ -29,6 +29,60 @@ SETTINGS = {"shop.name": "茗香茶叶茶具专卖店", "shop.address": "杭州�
             "shop.phone": "0571-8888 6666", "receipt.footer": "谢谢惠顾，欢迎再来品茶"}
 
 
+#: Member levels (API JSON, see docs/members-promotions.md).
+DEMO_LEVELS = (
+    {"id": "lv-normal", "name": "普通会员", "name_en": "Member", "sort": 0,
+     "discount_percent": "0", "points_per_yuan": "1"},
+    {"id": "lv-silver", "name": "银卡", "name_en": "Silver", "sort": 1,
+     "discount_percent": "2", "points_per_yuan": "1"},
+    {"id": "lv-gold", "name": "金卡", "name_en": "Gold", "sort": 2,
+     "discount_percent": "5", "points_per_yuan": "2"},
+)
+
+#: (name, phone, level, birthday, card code, top-up in fen by WeChat Pay)
+DEMO_MEMBERS = (
+    ("周丽", "13800138000", "lv-gold", "1988-05-01", "VIP000001", 50000),
+    ("孙伟", "13912345678", "lv-silver", "03-15", None, 0),
+)
+
+
+def _demo_rules(master) -> list[dict]:
+    """满200减30 (every 200), 第二件半价 on tea snacks, the WELCOME10 coupon, 充500送50 and a
+    tea towel for 500 points."""
+    catalog = master.catalog
+    snacks = catalog.find_category_by_name("茶点")
+    towel = catalog.find_by_sku("WARE-CJ")
+    rules = [
+        {"name": "满200减30", "name_en": "30 off every 200", "kind": "threshold",
+         "tiers": [{"min": "200.00", "off": "30.00"}], "repeat": True},
+        {"name": "WELCOME10 新客券", "name_en": "Welcome coupon", "kind": "coupon",
+         "codes": ["WELCOME10"], "amount": "10.00", "min_spend": "100.00",
+         "max_uses_per_member": 1},
+        {"name": "充500送50", "name_en": "Top up 500, get 50", "kind": "topup_bonus",
+         "tiers": [{"min": "500.00", "bonus": "50.00"}]},
+    ]
+    if snacks is not None:
+        rules.append({"name": "茶点第二件半价", "name_en": "Second snack half price",
+                      "kind": "multi_buy", "group_size": 2, "discounted": 1, "percent": "50",
+                      "categories": [snacks.id]})
+    if towel is not None:
+        rules.append({"name": "积分换茶巾", "name_en": "Tea towel for points",
+                      "kind": "points_gift", "product_id": towel.id, "points": 500})
+    return rules
+
+
+def _load_members(box, owner) -> None:
+    for level in DEMO_LEVELS:
+        box.members.save_level(owner, dict(level))
+    for doc in _demo_rules(box.master):
+        box.promotions.save(owner, doc)
+    for name, phone, level, birthday, card, top_up in DEMO_MEMBERS:
+        member = box.members.sign_up(owner, name=name, phone=phone, birthday=birthday,
+                                     card_code=card, level_id=level, note="demo member")
+        if top_up:
+            box.members.top_up(owner, member.id, top_up, "wechat", reference="DEMO-TOPUP-1")
+
+
 def _opening_stock(sku: str) -> int:
     # Deterministic, varied quantities so low-stock views have something to show.
     return 3 + int(hashlib.sha256(sku.encode()).hexdigest()[:4], 16) % 48
@@ -54,6 +108,7 @@ def load(box) -> list[tuple[str, str, str]]:
         for variant_id, sku in targets:
             box.orders.adjust_stock(owner, product.id, _opening_stock(sku), "opening_stock",
                                     variant_id=variant_id, note="demo opening stock")
+    _load_members(box, owner)
     log.info("demo shop loaded: %d products, %d staff", master.catalog.counts()["products"],
              len(staff))
     return list(DEMO_STAFF)
@@ -74,4 +129,8 @@ def banner(pins) -> str:
         return "no demo PINs on this box"
     lines = ["demo staff PINs (demo data only):"]
     lines += [f"  {pin}  {role:<9} {name}" for name, role, pin in pins]
+    lines.append("demo members: " + ", ".join(
+        f"{name} {phone}" + (f" (card {card})" if card else "")
+        for name, phone, _level, _birthday, card, _top_up in DEMO_MEMBERS)
+        + "; coupon WELCOME10")
     return "\n".join(lines)

@@ -73,6 +73,24 @@ def _move_stock(conn, moves: list[dict], rec: Record) -> None:
             (m["product_id"], m.get("variant_id", ""), m["delta"], rec.seq))
 
 
+def member_move(conn, rec: Record, member_id: str, kind: str, delta: int, reason: str,
+                order_id: str | None = None) -> None:
+    """Move a member's points or balance (fen) and keep the move for the history page.
+
+    The engine checks the figure inside the write transaction; the column's CHECK is the last
+    line, so a bug aborts the transaction instead of storing a negative figure."""
+    if not delta:
+        return
+    column = {"points": "points", "balance": "balance"}[kind]
+    conn.execute(f"UPDATE members SET {column} = {column} + ?, last_seq = ? WHERE id = ?",
+                 (delta, rec.seq, member_id))
+    after = conn.execute(f"SELECT {column} FROM members WHERE id = ?", (member_id,)).fetchone()
+    conn.execute("INSERT INTO member_moves (seq, member_id, kind, delta, after, reason, order_id,"
+                 " ts) VALUES (?,?,?,?,?,?,?,?)", (rec.seq, member_id, kind, delta,
+                                                    after[0] if after else 0, reason,
+                                                    order_id, rec.ts))
+
+
 def _set_counter(conn, name: str, value: int) -> None:
     conn.execute("INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE "
                  "SET value = MAX(value, excluded.value)", (name, value))
@@ -100,12 +118,13 @@ def _line_added(conn, rec: Record) -> None:
                        (d["order_id"],)).fetchone()[0]
     conn.execute(
         "INSERT INTO order_lines (order_id, line_id, pos, product_id, variant_id, sku, barcode,"
-        " name, spec, unit, qty, list_price, unit_price, cost, override_by, stock_tracked, amount)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " name, spec, unit, qty, list_price, unit_price, cost, override_by, stock_tracked, amount,"
+        " category_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (d["order_id"], ln["line_id"], pos, ln["product_id"], ln.get("variant_id", ""),
          ln.get("sku", ""), ln.get("barcode", ""), ln["name"], ln.get("spec", ""),
          ln.get("unit", ""), ln["qty"], ln["list_price"], ln["unit_price"], ln.get("cost", 0),
-         ln.get("override_by"), int(ln["stock_tracked"]), ln["unit_price"] * ln["qty"]))
+         ln.get("override_by"), int(ln["stock_tracked"]), ln["unit_price"] * ln["qty"],
+         ln.get("category_id") or ""))
     _recompute_subtotal(conn, d["order_id"])
     _touch(conn, d["order_id"], rec)
 
@@ -176,10 +195,21 @@ def _payment_added(conn, rec: Record) -> None:
         _freeze_pricing(conn, d["order_id"], d["pricing"])
     conn.execute(
         "INSERT INTO payments (id, order_id, method, amount, tendered, change, reference,"
-        " idempotency_key, taken_by, taken_at, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        " idempotency_key, taken_by, taken_at, seq, member_id, points, stored_change)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (p["id"], d["order_id"], p["method"], p["amount"], p["tendered"], p["change"],
          p.get("reference", ""), p.get("idempotency_key"), rec.actor.get("staff", ""), rec.ts,
-         rec.seq))
+         rec.seq, p.get("member_id"), p.get("points", 0), p.get("stored_change", 0)))
+    member = p.get("member_id")
+    if member:
+        if p["method"] == "member_balance":
+            member_move(conn, rec, member, "balance", -p["amount"], "payment", d["order_id"])
+        elif p["method"] == "points":
+            member_move(conn, rec, member, "points", -p.get("points", 0), "redeemed",
+                        d["order_id"])
+        # 存零: the change the customer left on the card.
+        member_move(conn, rec, member, "balance", p.get("stored_change", 0), "change",
+                    d["order_id"])
     _recompute_paid(conn, d["order_id"])
     _touch(conn, d["order_id"], rec)
 
@@ -187,6 +217,16 @@ def _payment_added(conn, rec: Record) -> None:
 @handles("order.payment_voided")
 def _payment_voided(conn, rec: Record) -> None:
     d = rec.data
+    row = conn.execute("SELECT method, amount, member_id, points, stored_change, voided"
+                       " FROM payments WHERE id = ?", (d["payment_id"],)).fetchone()
+    if row and row[2] and not row[5]:
+        # A voided member payment gives back what it drew from the card.
+        method, amount, member, points, stored = row[:5]
+        if method == "member_balance":
+            member_move(conn, rec, member, "balance", amount, "void", d["order_id"])
+        elif method == "points":
+            member_move(conn, rec, member, "points", points, "void", d["order_id"])
+        member_move(conn, rec, member, "balance", -stored, "void", d["order_id"])
     conn.execute("UPDATE payments SET voided = 1, void_reason = ? WHERE id = ?",
                  (d["reason"], d["payment_id"]))
     _recompute_paid(conn, d["order_id"])
@@ -206,6 +246,17 @@ def _paid(conn, rec: Record) -> None:
            completed_at=rec.ts, completed_by=rec.actor.get("staff", ""))
     _set_counter(conn, "receipt_no", d["receipt_no"])
     _move_stock(conn, d.get("stock", []), rec)
+    points = d.get("points")
+    if points:
+        for line_id, n in points["lines"].items():
+            conn.execute("UPDATE order_lines SET points = ? WHERE order_id = ? AND line_id = ?",
+                         (n, d["order_id"], line_id))
+        conn.execute("UPDATE orders SET points_earned = ? WHERE id = ?",
+                     (points["earned"], d["order_id"]))
+        member_move(conn, rec, points["member_id"], "points", points["earned"], "earned",
+                    d["order_id"])
+    if d.get("coupons"):
+        promotion_projections.record_coupon_uses(conn, rec)
     _queue_print_jobs(conn, d, rec)
 
 
@@ -241,10 +292,28 @@ def _refunded(conn, rec: Record) -> None:
         conn.execute("UPDATE order_lines SET refunded_qty = refunded_qty + ?, refunded_amount ="
                      " refunded_amount + ? WHERE order_id = ? AND line_id = ?",
                      (ln["qty"], ln["amount"], d["order_id"], ln["line_id"]))
+    member = conn.execute("SELECT member_id FROM orders WHERE id = ?",
+                          (d["order_id"],)).fetchone()[0]
     for i, t in enumerate(d["tenders"]):
-        conn.execute("INSERT INTO refund_tenders (refund_id, pos, method, amount, reference)"
-                     " VALUES (?,?,?,?,?)", (d["refund_id"], i, t["method"], t["amount"],
-                                             t.get("reference", "")))
+        conn.execute("INSERT INTO refund_tenders (refund_id, pos, method, amount, reference,"
+                     " points) VALUES (?,?,?,?,?,?)",
+                     (d["refund_id"], i, t["method"], t["amount"], t.get("reference", ""),
+                      t.get("points", 0)))
+        # Balance and points paid go back to the card they came from.
+        if t["method"] == "member_balance":
+            member_move(conn, rec, t.get("member_id") or member, "balance", t["amount"],
+                        "refund", d["order_id"])
+        elif t["method"] == "points":
+            member_move(conn, rec, t.get("member_id") or member, "points", t.get("points", 0),
+                        "refund", d["order_id"])
+    reversed_ = d.get("points_reversed")
+    if reversed_:
+        for line_id, n in reversed_["lines"].items():
+            conn.execute("UPDATE order_lines SET points_reversed = points_reversed + ? WHERE"
+                         " order_id = ? AND line_id = ?", (n, d["order_id"], line_id))
+        # total is already clamped to what the member had (the shortfall is on the record).
+        member_move(conn, rec, reversed_["member_id"], "points", -reversed_["total"],
+                    "reversed", d["order_id"])
     conn.execute("UPDATE orders SET refunded = refunded + ? WHERE id = ?",
                  (d["amount"], d["order_id"]))
     _move_stock(conn, d.get("stock", []), rec)
@@ -258,3 +327,7 @@ def _stock_adjusted(conn, rec: Record) -> None:
     d = rec.data
     _move_stock(conn, [{"product_id": d["product_id"], "variant_id": d.get("variant_id", ""),
                         "delta": d["delta"]}], rec)
+
+
+# Modules that own record types of their own register their handlers on import.
+from . import member_projections, promotion_projections  # noqa: E402,F401

@@ -170,6 +170,82 @@ CREATE TABLE IF NOT EXISTS print_jobs (
 );
 CREATE INDEX IF NOT EXISTS print_jobs_state ON print_jobs(state, created_at);
 
+-- Members (issue 7): personal data, level, and the points and stored-value balances that
+-- their journal records move. The CHECKs are a last line: the engine refuses an overdraft
+-- inside the write transaction before any record is written.
+CREATE TABLE IF NOT EXISTS members (
+    id              TEXT PRIMARY KEY,
+    phone           TEXT NOT NULL UNIQUE,
+    card_code       TEXT UNIQUE,            -- NULL: no card
+    name            TEXT NOT NULL,
+    birthday        TEXT NOT NULL DEFAULT '',   -- '' | YYYY-MM-DD | MM-DD
+    level_id        TEXT NOT NULL,
+    note            TEXT NOT NULL DEFAULT '',
+    points          INTEGER NOT NULL DEFAULT 0 CHECK (points >= 0),
+    balance         INTEGER NOT NULL DEFAULT 0 CHECK (balance >= 0),   -- fen
+    active          INTEGER NOT NULL DEFAULT 1,
+    joined_at       TEXT NOT NULL,
+    joined_by       TEXT NOT NULL,
+    last_seq        INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS members_name ON members(name);
+
+-- Every change of a member's points or balance, for the member's history page.
+CREATE TABLE IF NOT EXISTS member_moves (
+    seq             INTEGER NOT NULL,       -- the journal record that made it
+    member_id       TEXT NOT NULL,
+    kind            TEXT NOT NULL,          -- points | balance
+    delta           INTEGER NOT NULL,
+    after           INTEGER NOT NULL,
+    reason          TEXT NOT NULL,          -- earned | redeemed | reversed | refund | top_up | bonus | change | gift | adjusted | payment | void
+    order_id        TEXT,
+    ts              TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS member_moves_member ON member_moves(member_id, seq);
+
+-- Top-ups by their request key: a retried request (the phone lost the answer) gets the first
+-- answer instead of topping up twice.
+CREATE TABLE IF NOT EXISTS member_topups (
+    id              TEXT PRIMARY KEY,
+    member_id       TEXT NOT NULL,
+    idempotency_key TEXT,
+    amount          INTEGER NOT NULL,
+    bonus           INTEGER NOT NULL,
+    method          TEXT NOT NULL,
+    tendered        INTEGER NOT NULL,
+    change          INTEGER NOT NULL,
+    seq             INTEGER NOT NULL,
+    UNIQUE (member_id, idempotency_key)
+);
+
+CREATE TABLE IF NOT EXISTS member_levels (
+    id              TEXT PRIMARY KEY,
+    doc             TEXT NOT NULL,          -- the level as normalised JSON (fen, basis points)
+    sort            INTEGER NOT NULL DEFAULT 0,
+    active          INTEGER NOT NULL DEFAULT 1,
+    last_seq        INTEGER NOT NULL
+);
+
+-- Promotion rules (shop's own and head office's), as normalised JSON.
+CREATE TABLE IF NOT EXISTS promotions (
+    id              TEXT PRIMARY KEY,
+    source          TEXT NOT NULL,          -- shop | head_office
+    doc             TEXT NOT NULL,
+    active          INTEGER NOT NULL DEFAULT 1,
+    updated_at      TEXT NOT NULL,
+    updated_by      TEXT NOT NULL,
+    last_seq        INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS coupon_uses (
+    code            TEXT NOT NULL,
+    rule_id         TEXT NOT NULL,
+    order_id        TEXT NOT NULL,
+    member_id       TEXT,
+    seq             INTEGER NOT NULL,
+    PRIMARY KEY (code, order_id)
+);
+
 -- Visitors counted by the door sensor, per shop-local hour ("2026-11-26T14"), for the
 -- conversion rate (operational: not a projection of the journal).
 CREATE TABLE IF NOT EXISTS visitors (
@@ -181,7 +257,8 @@ CREATE TABLE IF NOT EXISTS visitors (
 #: Tables that must equal a replay of the journal (print_jobs is an operational queue whose
 #: states later move without journal records, so it is left out of the comparison).
 PROJECTION_TABLES = ("orders", "order_lines", "payments", "refunds", "refund_lines",
-                     "refund_tenders", "stock_levels", "counters")
+                     "refund_tenders", "stock_levels", "counters", "members", "member_moves",
+                     "member_topups", "member_levels", "promotions", "coupon_uses")
 
 
 #: Columns added after a table first shipped: (table, column, definition).
@@ -191,13 +268,31 @@ ADDED_COLUMNS = (
     ("print_jobs", "updated_at", "TEXT"),
     ("print_jobs", "lease_until", "TEXT"),
     ("print_jobs", "finished_at", "TEXT"),
+    # issue 7: members, points, stored value, coupons
+    ("orders", "member_id", "TEXT"),
+    ("orders", "coupons", "TEXT NOT NULL DEFAULT '[]'"),     # codes the order carries
+    ("orders", "points_earned", "INTEGER NOT NULL DEFAULT 0"),
+    ("order_lines", "category_id", "TEXT NOT NULL DEFAULT ''"),
+    ("order_lines", "points", "INTEGER NOT NULL DEFAULT 0"),           # earned by this line
+    ("order_lines", "points_reversed", "INTEGER NOT NULL DEFAULT 0"),
+    ("payments", "member_id", "TEXT"),
+    ("payments", "points", "INTEGER NOT NULL DEFAULT 0"),       # points spent (points tender)
+    ("payments", "stored_change", "INTEGER NOT NULL DEFAULT 0"),  # change put on the card
+    ("refund_tenders", "points", "INTEGER NOT NULL DEFAULT 0"),
 )
 
 
-def create_all(conn) -> None:
-    # Older ledgers lack some columns; add them before the indexes that use them.
+def _add_columns(conn) -> None:
     for table, column, definition in ADDED_COLUMNS:
         have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
         if have and column not in have:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+
+
+def create_all(conn) -> None:
+    # Older ledgers lack some columns: add them before the indexes that use them, and again
+    # after creating new tables, so a new ledger and a migrated one have the same columns in
+    # the same order (the replay check compares rows).
+    _add_columns(conn)
     conn.executescript(JOURNAL + META + PROJECTIONS)
+    _add_columns(conn)

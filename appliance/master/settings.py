@@ -71,6 +71,12 @@ def _tenders(value: list) -> str | None:
     return None
 
 
+def _fen_per_point(value: int) -> str | None:
+    if not 1 <= value <= 10_000:
+        return "must be from 1 to 10000 fen per point"
+    return None
+
+
 def _any(_value) -> str | None:
     return None
 
@@ -95,8 +101,10 @@ SETTINGS_SCHEMA: dict[str, Setting] = {
                                            "largest refund (fen) a cashier may give alone"),
     "orders.allow_negative_stock": Setting(bool, True, _any,
                                            "sell even when stock on record is 0"),
-    "tenders.enabled": Setting(list, [m for m in TENDER_METHODS if m != "member_balance"],
+    "tenders.enabled": Setting(list, list(TENDER_METHODS),
                                _tenders, "payment methods offered at the till"),
+    "members.fen_per_point": Setting(int, 1, _fen_per_point,
+                                     "what one point pays, in fen (1: 100 points pay 1.00)"),
 }
 
 

@@ -23,7 +23,7 @@ from ..master import MasterData
 from . import model
 from .permissions import Actor, allowed, require
 from .pricing import PricingLine, PricingPipeline, Priced
-from ..tenders import METHODS
+from ..tenders import MEMBER_METHODS, METHODS
 from ..validate import text
 from ..i18n import _
 
@@ -101,7 +101,41 @@ class OrderEngine:
             return Priced(order.subtotal, order.discount, order.rounding, order.total,
                           [], {ln.line_id: {"discount": ln.discount, "net": ln.net}
                                for ln in order.lines})
-        return self._price(order)
+        now = self.ledger.now()
+        with self.ledger.reading() as conn:
+            return self._price(order, conn, now)
+
+    def preview(self, lines: Sequence[tuple[str, str, int]], *, draft: dict | None = None,
+                member_id: str | None = None, coupons: Sequence[str] = ()) -> Priced:
+        """Price a made-up cart of (product_id, variant_id, qty) at list prices with the live
+        rules, plus ``draft`` (a rule's API JSON, not saved) as if it were switched on; line
+        ids are "l1", "l2", ... in the given order. Nothing is written."""
+        from ..members.model import level_of_member, load_member
+        from ..promotions.engine import PriceContext, pricing_steps
+        from ..promotions.rules import normalize_code, normalize_rule
+        from ..promotions.store import active_rules
+        priced_lines = []
+        for i, (product_id, variant_id, qty) in enumerate(lines, start=1):
+            product, variant = self._resolve(None, product_id, variant_id)
+            priced_lines.append(PricingLine(f"l{i}", product.id, variant.id if variant else "",
+                                            _qty(qty), product.price_of(variant),
+                                            category_id=product.category_id or "", pos=i))
+        rule = normalize_rule(draft) if draft is not None else None
+        codes = tuple(normalize_code(c) for c in coupons)
+        now = self.ledger.now()
+        with self.ledger.reading() as conn:
+            if member_id and load_member(conn, member_id) is None:
+                raise NotFound(_("member {member_id} does not exist", member_id=member_id),
+                               field="member_id")
+            rules = active_rules(conn)
+            level = level_of_member(conn, member_id)
+        if rule is not None:
+            rules = [r for r in rules if r["id"] != rule["id"]] + [{**rule, "active": True}]
+        steps = pricing_steps(rules, PriceContext(now, self.tz, level, codes))
+        s = self.master.settings
+        return PricingPipeline([*self.pipeline.rules, *steps]).price(
+            priced_lines, round_off_unit=s.get("money.round_off_unit"),
+            round_off_mode=s.get("money.round_off_mode"), context={"member_id": member_id})
 
     def due(self, order: model.Order) -> int:
         return self.quote(order).total
@@ -129,13 +163,24 @@ class OrderEngine:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _price(self, order: model.Order) -> Priced:
+    def _price(self, order: model.Order, conn, now) -> Priced:
+        """Price with the live promotions, the member's level and the order's coupons.
+
+        ``conn`` is a read or the write transaction's connection (rules and levels are
+        journalled, so a price taken inside the payment's transaction is the one recorded)."""
+        from ..members.model import level_of_member
+        from ..promotions.engine import PriceContext, pricing_steps
+        from ..promotions.store import active_rules
         s = self.master.settings
-        lines = [PricingLine(ln.line_id, ln.product_id, ln.variant_id, ln.qty, ln.unit_price)
-                 for ln in order.lines]
-        return self.pipeline.price(lines, round_off_unit=s.get("money.round_off_unit"),
-                                   round_off_mode=s.get("money.round_off_mode"),
-                                   context={"order_id": order.id})
+        lines = [PricingLine(ln.line_id, ln.product_id, ln.variant_id, ln.qty, ln.unit_price,
+                             category_id=ln.category_id, pos=ln.pos) for ln in order.lines]
+        ctx = PriceContext(now, self.tz, level_of_member(conn, order.member_id),
+                           tuple(order.coupons))
+        steps = pricing_steps(active_rules(conn), ctx)
+        pipeline = PricingPipeline([*self.pipeline.rules, *steps])
+        return pipeline.price(lines, round_off_unit=s.get("money.round_off_unit"),
+                              round_off_mode=s.get("money.round_off_mode"),
+                              context={"order_id": order.id, "member_id": order.member_id})
 
     def _load(self, tx: Transaction, order_id: str, expected_version: int | None = None,
               ) -> model.Order:
@@ -267,7 +312,8 @@ class OrderEngine:
                     "spec": " ".join(f"{k}:{v}" for k, v in variant.spec.items()) if variant
                     else "", "unit": product.unit, "qty": qty, "list_price": list_price,
                     "unit_price": price, "cost": product.cost_of(variant),
-                    "override_by": override_by, "stock_tracked": product.stock_tracked}})
+                    "override_by": override_by, "stock_tracked": product.stock_tracked,
+                    "category_id": product.category_id or ""}})
             if override_by:
                 audit.info("price override order=%s product=%s list=%s price=%s by=%s",
                            order.number, product.id, money.format_amount(list_price),
@@ -397,8 +443,106 @@ class OrderEngine:
                        actor.staff_id, reason)
             return self._load(tx, order_id)
 
+    # -- members and coupons -------------------------------------------------------------
+
+    def _priced_editable(self, order: model.Order) -> None:
+        """Member and coupons change the price: open or parked, and no money taken yet."""
+        if order.status not in ("open", "parked"):
+            raise Conflict(_("order {number} is {status} and can no longer change",
+                             number=order.number, status=order.status))
+        if order.frozen:
+            raise Conflict(_("order {number} has payments: void them before changing the"
+                             " member or coupons", number=order.number))
+
+    def set_member(self, actor: Actor, order_id: str, member_id: str | None, *,
+                   expected_version: int | None = None) -> model.Order:
+        """Put a member on the order (their level prices it, they earn its points), or take
+        them off with ``member_id`` None."""
+        from ..members.model import load_member
+        require(actor, "order.edit", what="changing an order")
+        if member_id is not None:
+            member_id = text(member_id, "member_id", 64) or None
+        with self.ledger.transaction() as tx:
+            order = self._load(tx, order_id, expected_version)
+            self._priced_editable(order)
+            if member_id is not None:
+                member = load_member(tx.conn, member_id)
+                if member is None:
+                    raise NotFound(_("member {member_id} does not exist", member_id=member_id),
+                                   field="member_id")
+                if not member.active:
+                    raise Conflict(_("member {name} is deactivated", name=member.name),
+                                   field="member_id")
+            if member_id == order.member_id:
+                return order
+            tx.append("order.member_set", self._actor(actor),
+                      {"order_id": order_id, "member_id": member_id})
+            return self._load(tx, order_id)
+
+    def add_coupon(self, actor: Actor, order_id: str, code: str, *,
+                   expected_version: int | None = None) -> model.Order:
+        from ..promotions.rules import normalize_code
+        require(actor, "order.edit", what="adding coupons")
+        code = normalize_code(code)
+        with self.ledger.transaction() as tx:
+            order = self._load(tx, order_id, expected_version)
+            self._priced_editable(order)
+            if code in order.coupons:
+                return order
+            rule = self._coupon_rule(tx, order, code)
+            tx.append("order.coupon_added", self._actor(actor),
+                      {"order_id": order_id, "code": code, "rule_id": rule["id"]})
+            return self._load(tx, order_id)
+
+    def remove_coupon(self, actor: Actor, order_id: str, code: str, *,
+                      expected_version: int | None = None) -> model.Order:
+        require(actor, "order.edit", what="removing coupons")
+        code = text(code, "code", 40, required=True).upper()
+        with self.ledger.transaction() as tx:
+            order = self._load(tx, order_id, expected_version)
+            self._priced_editable(order)
+            if code not in order.coupons:
+                raise NotFound(_("order {number} has no coupon {code}", number=order.number,
+                                 code=code), field="code")
+            tx.append("order.coupon_removed", self._actor(actor),
+                      {"order_id": order_id, "code": code})
+            return self._load(tx, order_id)
+
+    def _coupon_rule(self, tx: Transaction, order: model.Order, code: str) -> dict:
+        """The live coupon rule of ``code`` if the order may still use it, else an error."""
+        from ..promotions import engine as promo
+        from ..promotions import store
+        ctx = promo.PriceContext(tx.now(), self.tz)
+        rule = promo.coupon_rule(store.active_rules(tx.conn), code, ctx)
+        if rule is None:
+            if any(r["kind"] == "coupon" and code in r.get("codes", ())
+                   for r in store.all_rules(tx.conn)):
+                raise Conflict(_("coupon {code} is not valid now", code=code), field="code")
+            raise NotFound(_("there is no coupon {code}", code=code), field="code")
+        if rule["max_uses"] and store.coupon_uses(tx.conn, code) >= rule["max_uses"]:
+            raise Conflict(_("coupon {code} is used up ({n} uses)", code=code,
+                             n=rule["max_uses"]), field="code")
+        per_member = rule["max_uses_per_member"]
+        if per_member:
+            if not order.member_id:
+                raise Conflict(_("coupon {code} is for members ({n} per member): put the"
+                                 " member on the order first", code=code, n=per_member),
+                               field="code")
+            if store.coupon_uses(tx.conn, code, order.member_id) >= per_member:
+                raise Conflict(_("this member has already used coupon {code} {n} times",
+                                 code=code, n=per_member), field="code")
+        return rule
+
+    def _check_coupons(self, tx: Transaction, order: model.Order) -> None:
+        for code in order.coupons:
+            self._coupon_rule(tx, order, code)
+
     def add_payment(self, actor: Actor, order_id: str, method: str, amount: int, *,
-                    reference: str = "", idempotency_key: str | None = None) -> PaymentResult:
+                    reference: str = "", idempotency_key: str | None = None,
+                    change_to_card: bool = False) -> PaymentResult:
+        """Take a tender. ``member_balance`` and ``points`` draw on the order's member (checked
+        inside the transaction, so two terminals cannot overdraw one card); ``change_to_card``
+        puts a cash payment's change on the member's balance instead (存零)."""
         require(actor, "payment.take", what="taking payment")
         tender = METHODS.get(method)
         if tender is None:
@@ -409,14 +553,23 @@ class OrderEngine:
             raise ValidationError(_("payment method {method} is switched off in the settings",
                                     method=method),
                                   field="method")
-        if method == "member_balance":
-            raise ValidationError(_("paying from a member balance needs the members module, which is not set up on this box"), field="method")
+        if not isinstance(change_to_card, bool):
+            raise ValidationError(_("{name} must be true or false", name="change_to_card"),
+                                  field="change_to_card")
+        if change_to_card and not tender.gives_change:
+            raise ValidationError(_("only a cash payment has change to put on the card"),
+                                  field="change_to_card")
         amount = _price(amount, "amount")
         reference = text(reference, "reference", 64)
         if tender.needs_reference and not reference:
             raise ValidationError(_("a {method} payment needs {reference_hint}",
                                     method=method, reference_hint=tender.reference_hint),
                                   field="reference")
+        fen_per_point = self.master.settings.get("members.fen_per_point")
+        if method == "points" and amount % fen_per_point:
+            raise ValidationError(
+                _("a points payment must be a whole number of points ({value} each)",
+                  value=money.format_amount(fen_per_point)), field="amount")
         if idempotency_key is not None:
             idempotency_key = text(idempotency_key, "idempotency_key", 64, required=True)
         with self.ledger.transaction() as tx:
@@ -448,13 +601,20 @@ class OrderEngine:
                                  number=order.number, status=order.status))
             if not order.lines:
                 raise ValidationError(_("order {number} has no items", number=order.number))
+            if (method in MEMBER_METHODS or change_to_card) and not order.member_id:
+                raise ValidationError(_("put the member on order {number} first: {method}"
+                                        " needs a member", number=order.number,
+                                        method=method if method in MEMBER_METHODS
+                                        else "change_to_card"), field="method")
             pricing = None
             if order.frozen:
                 due = order.total
             else:
                 # Check stock before any money is taken: once it is, the sale must complete.
                 self._check_order_stock(tx, order)
-                pricing = self._price(order)
+                # And the coupons: another till may have used the last one since it was added.
+                self._check_coupons(tx, order)
+                pricing = self._price(order, tx.conn, tx.now())
                 due = pricing.total
             remaining = due - order.paid
             if amount == 0 and remaining > 0:
@@ -469,21 +629,51 @@ class OrderEngine:
                           remaining=money.format_amount(remaining)), field="amount")
                 applied = amount
             change = amount - applied
-            payment_id = str(uuid.uuid4())
-            data = {"order_id": order_id, "payment": {
-                "id": payment_id, "method": method, "amount": applied, "tendered": amount,
-                "change": change, "reference": reference, "idempotency_key": idempotency_key}}
+            payment = {"id": str(uuid.uuid4()), "method": method, "amount": applied,
+                       "tendered": amount, "change": change, "reference": reference,
+                       "idempotency_key": idempotency_key}
+            if method in MEMBER_METHODS or change_to_card:
+                payment["member_id"] = order.member_id
+                self._check_member_funds(tx, order, method, applied, fen_per_point, payment)
+                if change_to_card and change:
+                    payment.update(stored_change=change, change=0)
+                    change = 0
+            payment_id = payment["id"]
+            data = {"order_id": order_id, "payment": payment}
             if pricing is not None:
                 data["pricing"] = pricing.to_record()
             tx.append("order.payment_added", self._actor(actor), data)
-            audit.info("payment order=%s method=%s amount=%s change=%s by=%s", order.number,
-                       method, money.format_amount(applied), money.format_amount(change),
-                       actor.staff_id)
+            audit.info("payment order=%s method=%s amount=%s change=%s stored_change=%s by=%s",
+                       order.number, method, money.format_amount(applied),
+                       money.format_amount(change),
+                       money.format_amount(payment.get("stored_change", 0)), actor.staff_id)
             completed = order.paid + applied == due
             if completed:
                 self._complete(tx, actor, order_id)
             return PaymentResult(self._load(tx, order_id), payment_id, applied, change,
                                  completed)
+
+    def _check_member_funds(self, tx: Transaction, order: model.Order, method: str,
+                            applied: int, fen_per_point: int, payment: dict) -> None:
+        """Refuse an overdraft of the member's balance or points (inside the transaction)."""
+        from ..members.model import load_member
+        member = load_member(tx.conn, order.member_id)
+        if member is None:
+            raise NotFound(_("member {member_id} does not exist", member_id=order.member_id))
+        if method == "member_balance" and applied > member.balance:
+            raise ValidationError(
+                _("{name}'s balance is {balance}: not enough to pay {amount}", name=member.name,
+                  balance=money.format_amount(member.balance),
+                  amount=money.format_amount(applied)), field="amount")
+        if method == "points":
+            points = applied // fen_per_point
+            if points > member.points:
+                raise ValidationError(
+                    _("{name} has {points} points (worth {value}): not enough to pay {amount}",
+                      name=member.name, points=member.points,
+                      value=money.format_amount(member.points * fen_per_point),
+                      amount=money.format_amount(applied)), field="amount")
+            payment["points"] = points
 
     @staticmethod
     def _tracked_qty(order: model.Order) -> dict[tuple[str, str], int]:
@@ -508,15 +698,47 @@ class OrderEngine:
                  "payload": {"receipt_no": receipt_no, "copy": "customer"}}]
         if any(p.method == "cash" for p in order.live_payments):
             jobs.append({"id": str(uuid.uuid4()), "kind": "drawer", "payload": {}})
+        coupons = []
+        if order.coupons:
+            from ..promotions import store
+            # Only a coupon that took something off (in the frozen price) counts as used.
+            used = [store.rule(tx.conn, a.get("source", "")) for a in order.adjustments
+                    if a.get("kind") == "promotion" and a.get("source")]
+            for code in order.coupons:
+                rule = next((r for r in used if r and r["kind"] == "coupon"
+                             and code in r["codes"]), None)
+                if rule is not None:
+                    coupons.append({"code": code, "rule_id": rule["id"]})
         tx.append("order.paid", self._actor(actor), {
             "order_id": order_id, "number": order.number, "receipt_no": receipt_no,
             "total": order.total, "paid": order.paid, "change": order.change_given,
             "tenders": [{"method": p.method, "amount": p.amount} for p in order.live_payments],
             "stock": [{"product_id": p, "variant_id": v, "delta": -q, "reason": "sale"}
                       for (p, v), q in self._tracked_qty(order).items()],
-            "print_jobs": jobs})
+            "print_jobs": jobs, "member_id": order.member_id,
+            "points": self._points_earned(tx, order), "coupons": coupons})
         audit.info("sale order=%s receipt=%d total=%s by=%s", order.number, receipt_no,
                    money.format_amount(order.total), actor.staff_id)
+
+    @staticmethod
+    def _points_earned(tx: Transaction, order: model.Order) -> dict | None:
+        """Points for a member's sale: what was paid (less the part paid with points) on
+        lines outside the level's excluded categories, at the level's rate, shared over
+        those lines by their nets."""
+        from ..members.model import level_of_member
+        level = level_of_member(tx.conn, order.member_id)
+        if level is None:
+            return None
+        excluded = set(level.get("excluded_categories", ()))
+        eligible = [ln for ln in order.lines if ln.category_id not in excluded and ln.net]
+        base = sum(ln.net for ln in eligible)
+        by_points = sum(p.amount for p in order.live_payments if p.method == "points")
+        if order.total:
+            base = base * (order.total - by_points) // order.total
+        earned = base * level.get("points_per_yuan_c", 0) // 10000 if order.total else 0
+        parts = money.allocate(earned, [ln.net for ln in eligible]) if eligible else []
+        return {"member_id": order.member_id, "earned": earned,
+                "lines": {ln.line_id: n for ln, n in zip(eligible, parts) if n}}
 
     def reprint_receipt(self, actor: Actor, order_id: str) -> str:
         """Queue a copy of a paid order's receipt because a person asked (never automatic).
@@ -617,14 +839,64 @@ class OrderEngine:
                     actor, "refund.over_limit", approver,
                     what=f"refunds over {money.format_amount(limit)} on one order").staff_id
             tender_rows = self._refund_tenders(tx, order, total, tenders)
+            self._member_tenders(order, tender_rows)
+            reversed_ = self._points_reversed(tx, order, wanted, tender_rows)
             refund_id = str(uuid.uuid4())
             tx.append("order.refunded", self._actor(actor), {
                 "order_id": order_id, "number": order.number, "refund_id": refund_id,
                 "amount": total, "reason": reason, "approved_by": approved_by,
-                "lines": refund_lines, "tenders": tender_rows, "stock": moves})
+                "lines": refund_lines, "tenders": tender_rows, "stock": moves,
+                "points_reversed": reversed_})
+            if reversed_ and reversed_["shortfall"]:
+                audit.info("points reversal short order=%s member=%s wanted=%d shortfall=%d",
+                           order.number, order.member_id,
+                           reversed_["total"] + reversed_["shortfall"], reversed_["shortfall"])
             audit.info("refund order=%s amount=%s by=%s approved_by=%s reason=%s", order.number,
                        money.format_amount(total), actor.staff_id, approved_by, reason)
             return next(r for r in self._load(tx, order_id).refunds if r.id == refund_id)
+
+    @staticmethod
+    def _member_tenders(order: model.Order, rows: list[dict]) -> None:
+        """Balance and points go back to the member's card; points in proportion to what
+        the points payments were worth (all of them when all is refunded)."""
+        pay_amount = sum(p.amount for p in order.live_payments if p.method == "points")
+        pay_points = sum(p.points for p in order.live_payments if p.method == "points")
+        back_amount = sum(t["amount"] for r in order.refunds for t in r.tenders
+                          if t["method"] == "points")
+        back_points = sum(t.get("points", 0) for r in order.refunds for t in r.tenders
+                          if t["method"] == "points")
+        for row in rows:
+            if row["method"] not in MEMBER_METHODS:
+                continue
+            row["member_id"] = order.member_id
+            if row["method"] == "points":
+                back_amount += row["amount"]
+                points = (pay_points if back_amount == pay_amount
+                          else pay_points * back_amount // pay_amount) - back_points
+                row["points"] = points
+                back_points += points
+
+    @staticmethod
+    def _points_reversed(tx: Transaction, order: model.Order, wanted, rows) -> dict | None:
+        """Take back the points the returned lines earned; never below zero: what the member
+        has already spent is recorded as the shortfall."""
+        lines = {}
+        for line, qty in wanted:
+            if line.points:
+                n = money.share_for_qty(line.points, line.qty, line.refunded_qty, qty,
+                                        line.points_reversed)
+                if n:
+                    lines[line.line_id] = n
+        if not lines or not order.member_id:
+            return None
+        row = tx.one("SELECT points FROM members WHERE id = ?", (order.member_id,))
+        # Points this same refund gives back (a points tender) are applied first.
+        available = (row[0] if row else 0) + sum(t.get("points", 0) for t in rows
+                                                 if t["method"] == "points")
+        want = sum(lines.values())
+        total = min(want, available)
+        return {"member_id": order.member_id, "lines": lines, "total": total,
+                "shortfall": want - total}
 
     @staticmethod
     def _refund_lines(order: model.Order, lines) -> list[tuple[model.Line, int]]:

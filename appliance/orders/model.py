@@ -30,6 +30,9 @@ class Line:
     net: int | None
     refunded_qty: int
     refunded_amount: int
+    category_id: str = ""
+    points: int = 0               # earned by this line when the order was paid
+    points_reversed: int = 0      # taken back by refunds (shortfalls included)
 
     def to_json(self) -> dict:
         return {"id": self.line_id, "product_id": self.product_id,
@@ -41,7 +44,8 @@ class Line:
                 "amount": format_amount(self.amount), "discount": format_amount(self.discount),
                 "net": format_amount(self.net) if self.net is not None else None,
                 "refunded_qty": self.refunded_qty,
-                "refunded_amount": format_amount(self.refunded_amount)}
+                "refunded_amount": format_amount(self.refunded_amount),
+                "category_id": self.category_id or None, "points": self.points}
 
 
 @dataclass
@@ -56,12 +60,16 @@ class Payment:
     taken_by: str
     taken_at: str
     voided: bool
+    member_id: str | None = None
+    points: int = 0               # points spent by a points payment
+    stored_change: int = 0        # 存零: change put on the member's card
 
     def to_json(self) -> dict:
         return {"id": self.id, "method": self.method, "amount": format_amount(self.amount),
                 "tendered": format_amount(self.tendered), "change": format_amount(self.change),
                 "reference": self.reference, "taken_by": self.taken_by,
-                "taken_at": self.taken_at, "voided": self.voided}
+                "taken_at": self.taken_at, "voided": self.voided,
+                "points": self.points, "stored_change": format_amount(self.stored_change)}
 
 
 @dataclass
@@ -82,7 +90,8 @@ class Refund:
                 "lines": [{"line_id": ln["line_id"], "qty": ln["qty"],
                            "amount": format_amount(ln["amount"])} for ln in self.lines],
                 "tenders": [{"method": t["method"], "amount": format_amount(t["amount"]),
-                             "reference": t["reference"]} for t in self.tenders]}
+                             "reference": t["reference"], "points": t.get("points", 0)}
+                            for t in self.tenders]}
 
 
 @dataclass
@@ -111,6 +120,9 @@ class Order:
     completed_at: str | None
     completed_by: str | None
     cancel_reason: str | None
+    member_id: str | None
+    coupons: list[str]
+    points_earned: int
     lines: list[Line] = field(default_factory=list)
     payments: list[Payment] = field(default_factory=list)
     refunds: list[Refund] = field(default_factory=list)
@@ -148,13 +160,15 @@ class Order:
             "completed_by": self.completed_by, "cancel_reason": self.cancel_reason,
             "payments": [p.to_json() for p in self.payments],
             "refunds": [r.to_json() for r in self.refunds],
+            "member_id": self.member_id, "coupons": list(self.coupons),
+            "points_earned": self.points_earned,
         }
 
 
 ORDER_COLUMNS = ("id, number, business_day, status, version, terminal, opened_by, opened_at,"
                  " updated_at, customer_name, customer_phone, note, subtotal, discount, rounding,"
                  " total, adjustments, paid, change_given, refunded, receipt_no, completed_at,"
-                 " completed_by, cancel_reason")
+                 " completed_by, cancel_reason, member_id, coupons, points_earned")
 
 
 def load_order(conn, order_id: str, *, with_details: bool = True) -> Order | None:
@@ -167,25 +181,26 @@ def load_order(conn, order_id: str, *, with_details: bool = True) -> Order | Non
 def _order_from_row(conn, row, with_details: bool) -> Order:
     values = list(row)
     values[16] = json.loads(values[16])
+    values[25] = json.loads(values[25] or "[]")
     order = Order(*values)
     if not with_details:
         return order
     order.lines = [Line(*r[:14], bool(r[14]), *r[15:]) for r in conn.execute(
         "SELECT line_id, pos, product_id, variant_id, sku, barcode, name, spec, unit, qty,"
         " list_price, unit_price, cost, override_by, stock_tracked, amount, discount, net,"
-        " refunded_qty, refunded_amount FROM order_lines WHERE order_id = ? ORDER BY pos",
+        " refunded_qty, refunded_amount, category_id, points, points_reversed FROM order_lines WHERE order_id = ? ORDER BY pos",
         (order.id,))]
-    order.payments = [Payment(*r[:9], bool(r[9])) for r in conn.execute(
+    order.payments = [Payment(*r[:9], bool(r[9]), *r[10:]) for r in conn.execute(
         "SELECT id, method, amount, tendered, change, reference, idempotency_key, taken_by,"
-        " taken_at, voided FROM payments WHERE order_id = ? ORDER BY seq", (order.id,))]
+        " taken_at, voided, member_id, points, stored_change FROM payments WHERE order_id = ? ORDER BY seq", (order.id,))]
     order.refunds = []
     for r in conn.execute("SELECT id, amount, reason, refunded_by, approved_by, refunded_at"
                           " FROM refunds WHERE order_id = ? ORDER BY seq", (order.id,)).fetchall():
         lines = [{"line_id": a, "qty": b, "amount": c, "restock": bool(d)} for a, b, c, d in
                  conn.execute("SELECT line_id, qty, amount, restock FROM refund_lines"
                               " WHERE refund_id = ?", (r[0],))]
-        tenders = [{"method": a, "amount": b, "reference": c} for a, b, c in
-                   conn.execute("SELECT method, amount, reference FROM refund_tenders"
+        tenders = [{"method": a, "amount": b, "reference": c, "points": d} for a, b, c, d in
+                   conn.execute("SELECT method, amount, reference, points FROM refund_tenders"
                                 " WHERE refund_id = ? ORDER BY pos", (r[0],))]
         order.refunds.append(Refund(*r, lines, tenders))
     return order

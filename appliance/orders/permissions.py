@@ -22,6 +22,15 @@ PERMISSIONS: dict[str, str] = {
     "price.override": "manager",
     "stock.adjust": "manager",
     "catalog.edit": "manager",     # add or edit products from a phone or the counter
+    # members (issue 7)
+    "member.view": "assistant",
+    "member.create": "assistant",  # sign-up on a phone
+    "member.edit": "cashier",
+    "member.topup": "cashier",     # takes money: cash-control like a sale
+    "member.gift": "cashier",      # only gifts a points_gift rule lists
+    "member.points": "manager",    # manual corrections, with a reason
+    "member.level": "manager",     # change a member's level, edit levels
+    "promotion.edit": "manager",
 }
 
 assert all(role in ROLES for role in PERMISSIONS.values())

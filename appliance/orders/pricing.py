@@ -24,6 +24,8 @@ class PricingLine:
     variant_id: str
     qty: int
     unit_price: int
+    category_id: str = ""    # the product's category at add time (promotion scopes)
+    pos: int = 0             # the line's position on the order (ties in multi-buy)
 
     @property
     def amount(self) -> int:
@@ -38,6 +40,9 @@ class Adjustment:
     amount: int
     line_ids: tuple[str, ...] | None = None  # None: the whole order
     source: str = ""     # rule id, for audit
+    # Exact per-line amounts (same order as line_ids) instead of a share by net: a fixed
+    # price or a multi-buy knows what each line gets; the pipeline still clamps at zero.
+    parts: tuple[int, ...] | None = None
 
     def to_json(self) -> dict:
         return {"kind": self.kind, "label": self.label, "amount": self.amount,
@@ -97,10 +102,19 @@ class PricingPipeline:
 
     @staticmethod
     def _spread(adj: Adjustment, nets: dict[str, int]) -> int:
-        """Share an adjustment over its lines by their current net; clamp so none goes < 0.
+        """Share an adjustment over its lines by their current net (or apply its exact
+        ``parts``); clamp so none goes < 0.
 
         Returns the amount actually applied (a discount larger than the lines is cut down).
         """
+        if adj.parts is not None and adj.line_ids is not None:
+            applied = 0
+            for i, part in zip(adj.line_ids, adj.parts):
+                if i in nets:
+                    part = max(part, -nets[i])
+                    nets[i] += part
+                    applied += part
+            return applied
         ids = [i for i in (adj.line_ids if adj.line_ids is not None else nets) if i in nets]
         if not ids:
             return 0

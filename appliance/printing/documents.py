@@ -23,7 +23,7 @@ from appliance.clock import format_ts
 from appliance.errors import NotFound
 from appliance.i18n import _, language
 from drivers.printer.from_order import receipt_for
-from drivers.printer.layout import COLUMNS, Line, columns, lay_out, width, wrap
+from drivers.printer.layout import COLUMNS, Line, columns, lay_out, mask_phone, width, wrap
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +54,23 @@ def receipt_lines(box, order, *, copy: str = "customer") -> tuple[list, dict]:
         qr_url = f"{box.public_url}/r/{ereceipt_token(box.receipt_key, order.id)}"
     with language(settings.get("receipt.language")):
         receipt = receipt_for(order, settings, cashier_name=staff.name if staff else "",
-                              timezone=box.config.shop.timezone, qr_url=qr_url, copy=copy)
+                              timezone=box.config.shop.timezone, qr_url=qr_url, copy=copy,
+                              member=member_block_of(box, order))
         lines = lay_out(receipt, paper)
     return lines, {"paper_mm": paper, "qr": qr_url}
+
+
+def member_block_of(box, order) -> dict | None:
+    """The receipt's member block: who (name, masked phone), what this sale
+    earned, and the points and balance as they are when the receipt is laid out."""
+    if not getattr(order, "member_id", None):
+        return None
+    member = box.members.summary(order.member_id)
+    if member is None:
+        return None
+    return {"name": member.name, "phone": mask_phone(member.phone),
+            "points_earned": order.points_earned, "points_balance": member.points,
+            "balance": member.balance}
 
 
 def document_for(box, job: dict) -> dict:

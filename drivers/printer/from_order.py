@@ -24,7 +24,7 @@ def receipt_for(order, settings, *, cashier_name: str, timezone: str = "Asia/Sha
                 qr_url: str = "", copy: str = "customer", member: dict | None = None
                 ) -> Receipt:
     """``member``: name, card or phone, points_earned, points_balance, balance (fen), as the
-    members module reports them after this sale (orders do not carry members yet)."""
+    members module reports them after this sale (printing/documents.py)."""
     if order.status != "paid":
         raise ValueError(f"order {order.number} is {order.status}: it has no receipt")
     paid_at = parse_ts(order.completed_at).astimezone(ZoneInfo(timezone))
@@ -44,4 +44,5 @@ def receipt_for(order, settings, *, cashier_name: str, timezone: str = "Asia/Sha
         tenders=[{"method": p.method, "amount": p.tendered, "reference": p.reference}
                  for p in live],
         change=order.change_given, qr_url=qr_url, copy=copy,
-        member=dict(member) if member else None)
+        member=dict(member) if member else None,
+        stored_change=sum(p.stored_change for p in live))

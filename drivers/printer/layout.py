@@ -84,11 +84,15 @@ class Receipt:
     # name, card or phone, points_earned, points_balance, balance (stored value, fen); any
     # may be missing. None: not a member sale.
     member: dict | None = None
+    stored_change: int = 0            # change put on the member's card (存零), fen
 
 
 METHOD_LABELS = {"cash": "Cash", "card": "Card", "transfer": "Bank transfer",
                  "cheque": "Cheque", "wechat": "WeChat Pay", "alipay": "Alipay",
-                 "member_balance": "Member balance"}
+                 "member_balance": "Member balance", "points": "Points"}
+# Marked for the translation catalog (the labels above are looked up at print time).
+_("Member balance")
+_("Points")
 
 
 def lay_out(r: Receipt, paper_mm: int = 80) -> list[Line]:
@@ -121,6 +125,9 @@ def lay_out(r: Receipt, paper_mm: int = 80) -> list[Line]:
         out += [Line(s) for s in columns(label, money(t["amount"]), cols)]
     if r.change:
         out += [Line(s, bold=True) for s in columns(_("Change"), money(r.change), cols)]
+    if r.stored_change:
+        out += [Line(s) for s in columns(_("Change put on the card"), money(r.stored_change),
+                                         cols)]
     out.append(Line(rule))
     if r.member:
         out += member_block(r.member, cols)

@@ -6,39 +6,12 @@ Screenshots of each step go to $TILLBOX_SCREENSHOTS (docs/screenshots when refre
 ones the README links to), else to the test's temporary directory.
 """
 
-import threading
-
 import pytest
 
-from browser_helpers import browser, needs_chromium, shots, sign_in  # noqa: F401 (fixtures)
+from browser_helpers import browser, core, needs_chromium, shots, sign_in  # noqa: F401 (fixtures)
 
 pytestmark = needs_chromium
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(scope="module")
-def core(tmp_path_factory):
-    from waitress.server import create_server
-
-    from appliance import demo
-    from appliance.box import Box
-    from appliance.config import load
-    from webui.app import create_app
-
-    d = tmp_path_factory.mktemp("core")
-    cfg = d / "t.toml"
-    cfg.write_text('[paths]\ndata = "d"\n[web]\nthreads = 12\n', encoding="utf-8")
-    box = Box(load(cfg, environ={}), background_checkpoints=True)
-    demo.load(box)
-    srv = create_server(create_app(box), host="127.0.0.1", port=0, threads=12)
-    t = threading.Thread(target=srv.run, daemon=True)
-    t.start()
-    yield f"http://127.0.0.1:{srv.effective_port}", box
-    srv.close()
-    t.join(5)
-    box.close()
-
-
 TEXT = {
     "zh": {"parked": "已挂单到收银台", "wait": "等待结账", "completed": "交易完成",
            "pay": "收款", "wechat": "微信支付", "search": "龙井"},

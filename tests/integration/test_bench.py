@@ -38,6 +38,11 @@ def test_bench_quick_run_writes_a_json_report(tmp_path):
     render = results["receipt_render"]["cases"]
     assert render["native_80mm"]["bytes"] > render["native_58mm"]["bytes"] > 0
     assert render["raster_80mm"]["bytes"] > render["native_80mm"]["bytes"]
+    pricing = results["pricing"]
+    assert (pricing["rules"], pricing["lines"], pricing["samples"]) == (200, 30, 50)
+    price = pricing["price"]
+    assert 0 < price["p50_ms"] <= price["p99_ms"] <= price["max_ms"]
+    assert pricing["rules_applied"] > 0 and pricing["discount"] > 0
     drain = results["uplink_drain"]
     assert drain["records"] == 300 and drain["records_per_s"] > 0
     boot = results["boot"]

@@ -138,6 +138,37 @@ def test_a_bad_catalog_update_fails_without_changing_anything(linked, probe):
     assert linked.box.master.catalog.lookup_barcode("6901234567892")[0].price == 6800
 
 
+def test_head_office_promotions_price_the_next_order_and_come_back_on_the_journal(linked,
+                                                                                  probe):
+    linked.start_uplinkd()
+    wait_until(lambda: probe.on("status"), 10, "birth")
+    rule = {"id": "ho-2611", "name": "总部满100减10", "kind": "threshold",
+            "tiers": [{"min": "100.00", "off": "10.00"}], "repeat": True}
+    probe.publish(linked.topic("cmd/promotions.update"),
+                  {"id": "p-1", "expires": ts(minutes=5), "args": {"promotions": [rule]}})
+    wait_until(lambda: any(a["id"] == "p-1" and a["status"] == "done"
+                           for a in probe.on("cmd_ack")), 10, "promotions done")
+    e = linked.box.orders
+    o = e.open_order(linked.actor)
+    o = e.add_line(linked.actor, o.id, barcode="6901234567892", qty=3)   # 204.00
+    quote = e.quote(o)
+    assert (quote.discount, quote.total) == (2000, 18400)
+    assert [a.label for a in quote.adjustments] == ["总部满100减10"]
+    # Head office sees the change it made as a journal record, like any other.
+    sent = wait_until(lambda: [p for p in probe.on("journal")
+                               if p["type"] == "promotions.replaced"], 10, "journal record")
+    assert [r["id"] for r in sent[0]["data"]["rules"]] == ["ho-2611"]
+    # A rule that does not pass the checks fails the whole command and changes nothing.
+    probe.publish(linked.topic("cmd/promotions.update"), {
+        "id": "p-2", "expires": ts(minutes=5),
+        "args": {"promotions": [{"id": "ho-x", "name": "坏", "kind": "threshold",
+                                 "tiers": [{"min": "10.00", "off": "20.00"}]}]}})
+    ack = wait_until(lambda: [a for a in probe.on("cmd_ack")
+                              if a["id"] == "p-2" and a["status"] == "failed"], 10, "failed")
+    assert "ho-x" in ack[0]["detail"]
+    assert e.quote(e.get_order(o.id)).total == 18400
+
+
 def test_refused_publishes_are_not_sent_and_arrive_when_access_returns(tmp_path):
     allow = ("user till-1\ntopic readwrite pos/v1/hz-0012/till-1/#\n"
              "user ho\ntopic readwrite pos/v1/#\n")

@@ -82,6 +82,12 @@ def field_str(data: dict, name: str, *, required: bool = False, default: str | N
     return value
 
 
+def require_key(data: dict, name: str) -> None:
+    """``name`` must be in the body, even where ``null`` is a meaningful value."""
+    if name not in data:
+        raise ValidationError(_("{name} is required", name=name), field=name)
+
+
 def field_int(data: dict, name: str, *, default: int | None = None,
               required: bool = False) -> int | None:
     value = data.get(name, default)
@@ -143,4 +149,4 @@ def approver(data: dict) -> Actor | None:
     return Actor(staff.id, staff.role, g.actor.terminal)
 
 
-from . import auth, device, events, hardware, orders, products  # noqa: E402,F401  (registers the routes)
+from . import auth, device, events, hardware, members, orders, products, promotions  # noqa: E402,F401  (registers the routes)

@@ -139,13 +139,13 @@ def catalog_update():
 @bp.post("/device/promotions")
 @access(DEVICE)
 def promotions_update():
-    from appliance.master.promotions import store_promotions
-    promotions = body().get("promotions")
-    if not isinstance(promotions, list):
-        raise ValidationError(_("promotions must be a list"), field="promotions")
-    store_promotions(box().config.master_dir, promotions, "head_office")
-    publish("promotions", {"source": "head_office", "count": len(promotions)})
-    return jsonify({"detail": f"{len(promotions)} promotions stored"})
+    """Head office's rule set, whole (cmd/promotions.update): checked, then one journal
+    record; its own earlier rules not in the list are gone, the shop's own stay."""
+    n = box().promotions.replace_from_head_office(
+        body().get("promotions"), {"staff": "", "role": "device", "device": box().ledger.device_id,
+                                   "terminal": "uplinkd"})
+    publish("promotions", {"source": "head_office", "count": n})
+    return jsonify({"detail": f"{n} promotions stored"})
 
 
 @bp.post("/device/scans")

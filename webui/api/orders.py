@@ -15,19 +15,36 @@ from appliance.errors import ValidationError
 from appliance.money import format_amount
 
 from ..access import access
-from . import approver, body, box, bp, field_amount, field_bool, field_int, field_str, publish
+from . import (approver, body, box, bp, field_amount, field_bool, field_int, field_str,
+               publish, require_key)
 
 
 def order_json(order) -> dict:
-    """The order as screens see it; a live order carries its current pricing too."""
+    """The order as screens see it; a live order carries its current pricing too, and the
+    member's points and balance as they are now."""
     if order.status not in ("open", "parked") or not order.lines or order.frozen:
-        return order.to_json()
-    quote = box().orders.quote(order)
-    body = order.to_json(due=quote.total)
-    body.update(discount=format_amount(quote.discount), rounding=format_amount(quote.rounding),
-                adjustments=[{**a.to_json(), "amount": format_amount(a.amount)}
-                             for a in quote.adjustments])
+        body = order.to_json()
+    else:
+        quote = box().orders.quote(order)
+        body = order.to_json(due=quote.total)
+        body.update(discount=format_amount(quote.discount),
+                    rounding=format_amount(quote.rounding),
+                    adjustments=[{**a.to_json(), "amount": format_amount(a.amount)}
+                                 for a in quote.adjustments])
+    body["member"] = _member_summary(order.member_id)
     return body
+
+
+def _member_summary(member_id: str | None) -> dict | None:
+    if not member_id:
+        return None
+    m = box().members.summary(member_id)
+    if m is None:
+        return None
+    return {"id": m.id, "name": m.name, "phone": m.phone, "card_code": m.card_code,
+            "level_id": m.level_id, "level_name": m.level_name, "points": m.points,
+            "balance": format_amount(m.balance),
+            "fen_per_point": box().master.settings.get("members.fen_per_point")}
 
 
 def _publish(order) -> None:
@@ -145,6 +162,31 @@ def cancel(order_id: str):
                                         expected_version=field_int(data, "expected_version")))
 
 
+@bp.put("/orders/<order_id>/member")
+@access("order.edit")
+def set_member(order_id: str):
+    data = body()
+    require_key(data, "member_id")   # null takes the member off
+    order = box().orders.set_member(g.actor, order_id, field_str(data, "member_id"),
+                                    expected_version=field_int(data, "expected_version"))
+    return _changed(order)
+
+
+@bp.post("/orders/<order_id>/coupons")
+@access("order.edit")
+def add_coupon(order_id: str):
+    data = body()
+    order = box().orders.add_coupon(g.actor, order_id, field_str(data, "code", required=True),
+                                    expected_version=field_int(data, "expected_version"))
+    return _changed(order, 201)
+
+
+@bp.delete("/orders/<order_id>/coupons/<code>")
+@access("order.edit")
+def remove_coupon(order_id: str, code: str):
+    return _changed(box().orders.remove_coupon(g.actor, order_id, code))
+
+
 @bp.post("/orders/<order_id>/payments")
 @access("payment.take")
 def add_payment(order_id: str):
@@ -152,8 +194,11 @@ def add_payment(order_id: str):
     res = box().orders.add_payment(
         g.actor, order_id, field_str(data, "method", required=True),
         field_amount(data, "amount"), reference=field_str(data, "reference", default=""),
-        idempotency_key=field_str(data, "idempotency_key"))
+        idempotency_key=field_str(data, "idempotency_key"),
+        change_to_card=field_bool(data, "change_to_card", False))
     _publish(res.order)
+    if res.order.member_id:
+        publish("member", {"id": res.order.member_id})
     return jsonify({"payment_id": res.payment_id, "applied": format_amount(res.applied),
                     "change": format_amount(res.change), "completed": res.completed,
                     "order": order_json(res.order)}), 201

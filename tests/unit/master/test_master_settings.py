@@ -22,7 +22,8 @@ def test_defaults(master):
     assert values["orders.cashier_refund_limit"] == 20000
     assert values["orders.allow_negative_stock"] is True
     assert values["tenders.enabled"] == ["cash", "card", "transfer", "cheque", "wechat",
-                                         "alipay"]
+                                         "alipay", "member_balance", "points"]
+    assert values["members.fen_per_point"] == 1
 
 
 def test_set_get_and_persist(tmp_path):
@@ -93,4 +94,4 @@ def test_update_is_all_or_nothing(master):
 def test_list_values_are_copies(master):
     master.settings.get("tenders.enabled").append("bitcoin")
     assert "bitcoin" not in master.settings.get("tenders.enabled")
-    assert "member_balance" not in SETTINGS_SCHEMA["tenders.enabled"].default
+    assert "bitcoin" not in SETTINGS_SCHEMA["tenders.enabled"].default

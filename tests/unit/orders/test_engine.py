@@ -137,12 +137,14 @@ def test_every_tender_kind_settles(shop):
         assert res.completed and res.order.payments[0].method == method
 
 
-def test_member_balance_is_a_seam_that_refuses_clearly(shop):
-    shop.master.settings.set("tenders.enabled", ["cash", "member_balance"])
+def test_member_tenders_need_a_member_on_the_order(shop):
     order = shop.engine.open_order(shop.assistant)
     shop.engine.add_line(shop.assistant, order.id, barcode=TEA)
-    with pytest.raises(ValidationError, match="members module"):
-        shop.engine.add_payment(shop.cashier, order.id, "member_balance", 6800)
+    for method in ("member_balance", "points"):
+        with pytest.raises(ValidationError, match="put the member on order"):
+            shop.engine.add_payment(shop.cashier, order.id, method, 6800)
+    with pytest.raises(ValidationError, match="put the member on order"):
+        shop.engine.add_payment(shop.cashier, order.id, "cash", 10000, change_to_card=True)
 
 
 def test_switched_off_tender_is_refused(shop):

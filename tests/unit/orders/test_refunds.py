@@ -41,7 +41,7 @@ def test_refund_tenders_cannot_exceed_what_was_paid_that_way(shop):
                            tenders=[("card", 100, "R1")])
     r = shop.engine.refund(shop.cashier, res.order.id, reason="x",
                            tenders=[("card", 6800, "R1")])
-    assert r.tenders == [{"method": "card", "amount": 6800, "reference": "R1"}]
+    assert r.tenders == [{"method": "card", "amount": 6800, "reference": "R1", "points": 0}]
 
 
 def test_large_refunds_need_a_manager(shop):

@@ -70,6 +70,28 @@ ROUTES = {
     ("PUT", "/api/v1/device/uplink"): DEVICE,
     ("POST", "/api/v1/device/catalog"): DEVICE,
     ("POST", "/api/v1/device/promotions"): DEVICE,
+    # members and promotions (docs/members-promotions.md)
+    ("PUT", "/api/v1/orders/<order_id>/member"): "order.edit",
+    ("POST", "/api/v1/orders/<order_id>/coupons"): "order.edit",
+    ("DELETE", "/api/v1/orders/<order_id>/coupons/<code>"): "order.edit",
+    ("GET", "/api/v1/members"): "member.view",
+    ("GET", "/api/v1/members/lookup"): "member.view",
+    ("POST", "/api/v1/members"): "member.create",
+    ("GET", "/api/v1/members/<member_id>"): "member.view",
+    ("PATCH", "/api/v1/members/<member_id>"): "member.edit",
+    ("POST", "/api/v1/members/<member_id>/topups"): "member.topup",
+    ("POST", "/api/v1/members/<member_id>/points"): "member.points",
+    ("POST", "/api/v1/members/<member_id>/gifts"): "member.gift",
+    ("GET", "/api/v1/member-levels"): "member.view",
+    ("POST", "/api/v1/member-levels"): "member.level",
+    ("PUT", "/api/v1/member-levels/<level_id>"): "member.level",
+    ("GET", "/api/v1/promotions"): "member.view",
+    ("GET", "/api/v1/promotions/gifts"): "member.view",
+    ("GET", "/api/v1/promotions/<rule_id>"): "member.view",
+    ("POST", "/api/v1/promotions"): "promotion.edit",
+    ("PUT", "/api/v1/promotions/<rule_id>"): "promotion.edit",
+    ("POST", "/api/v1/promotions/<rule_id>/switch"): "promotion.edit",
+    ("POST", "/api/v1/promotions/preview"): "promotion.edit",
 }
 
 
@@ -94,7 +116,9 @@ def fill(path):
     return (path.replace("<path:filename>", "tillbox.css").replace("<code>", "1")
             .replace("<order_id>", "no-such-order").replace("<line_id>", "l")
             .replace("<payment_id>", "p").replace("<product_id>", "no-such-product").replace("<number>", "20260101-0001")
-            .replace("<token>", "no-such.receipt").replace("<job_id>", "no-such-job"))
+            .replace("<token>", "no-such.receipt").replace("<job_id>", "no-such-job")
+            .replace("<member_id>", "no-such-member").replace("<level_id>", "no-such-level")
+            .replace("<rule_id>", "no-such-rule"))
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -30,6 +30,20 @@
   };
 
   TB.money = (s) => "￥" + (s == null ? "0.00" : s);
+  // Amounts are decimal strings on the wire; sums on screen are done in whole fen.
+  TB.fen = function (s) {
+    const m = /^(-?)(\d+)(?:\.(\d{1,2}))?$/.exec(String(s == null ? "0" : s).trim());
+    if (!m) return NaN;
+    const v = parseInt(m[2], 10) * 100 + parseInt(((m[3] || "") + "00").slice(0, 2), 10);
+    return m[1] ? -v : v;
+  };
+  TB.yuan = (f) => (f < 0 ? "-" : "") + Math.floor(Math.abs(f) / 100) + "." +
+    String(Math.abs(f) % 100).padStart(2, "0");
+  TB.maskPhone = (p) => (p && p.length >= 7 ? p.slice(0, 3) + "****" + p.slice(-4) : p || "");
+  const RANKS = ["assistant", "cashier", "manager", "owner"];
+  TB.atLeast = (role) => !!TB.me && RANKS.indexOf(TB.me.role) >= RANKS.indexOf(role);
+  // A localised name when the screen is in English and the record has one.
+  TB.name = (o) => (TB.locale.startsWith("en") && o && o.name_en ? o.name_en : (o || {}).name);
 
   TB.banner = function (text) {
     const b = document.getElementById("banner");
@@ -101,6 +115,8 @@
   };
 
   TB.toast = function (text, kind) {
+    // One message at a time: a newer one replaces the one still showing.
+    document.querySelectorAll(".toast").forEach((old) => old.remove());
     const n = TB.h("div", {class: "toast " + (kind || ""), role: "status"}, text);
     document.body.append(n);
     setTimeout(() => n.remove(), kind === "error" ? 5000 : 1800);

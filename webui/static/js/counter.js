@@ -5,6 +5,9 @@
   const {api, h, t, money} = TB;
   const $ = (id) => document.getElementById(id);
   const METHODS = ["cash", "wechat", "alipay", "card", "transfer", "cheque"];
+  // Paid from the member on the order: stored value (储值) and points (积分).
+  const MEMBER_METHODS = ["member_balance", "points"];
+  const NO_REFERENCE = ["cash", "member_balance", "points"];
   let current = null;   // the order on screen
   let method = "cash";
   let paying = false;
@@ -121,6 +124,14 @@
     $("d-customer").textContent = [o.customer.name, o.customer.phone, o.note]
       .filter(Boolean).join(" · ");
     const editable = o.status === "open" && o.paid === "0.00";
+    renderMember(o, editable);
+    renderAdjustments(o);
+    $("d-coupon-row").hidden = !editable;
+    $("d-coupons").replaceChildren(...(o.coupons || []).map((code) => h("span",
+      {class: "chip on coupon"}, code, editable ? h("button", {type: "button", class: "link",
+        "aria-label": t("remove"), onclick: () => removeCoupon(code)}, "×") : null)));
+    if (!o.member && MEMBER_METHODS.includes(method)) method = "cash";
+    renderMethods();
     $("d-lines").replaceChildren(...o.lines.map((l) => h("li", {class: "line"},
       h("span", {class: "name"}, l.name, l.spec ? h("small", {}, l.spec) : null),
       h("span", {class: "qty"},
@@ -130,8 +141,9 @@
       h("span", {class: "price"}, money(l.net ?? l.amount)))));
     $("d-subtotal").textContent = money(o.subtotal);
     // Explanation lines (discounts, round-off) come priced from the server, as strings.
-    $("d-adjust").textContent = (o.adjustments || []).map((a) =>
-      `${a.label === "round_off" ? t("round_off") : a.label} ${a.amount}`).join(" · ") || "—";
+    // Each discount line is listed above; here their sum (discounts and round-off).
+    const adjusted = (o.adjustments || []).reduce((sum, a) => sum + TB.fen(a.amount), 0);
+    $("d-adjust").textContent = adjusted ? TB.yuan(adjusted) : "—";
     $("d-paid").textContent = money(o.paid);
     $("d-due").textContent = money(o.due);
     $("d-barcode").disabled = !editable;
@@ -144,7 +156,10 @@
     }
     $("d-payments").replaceChildren(...o.payments.filter((p) => !p.voided).map((p) =>
       h("li", {}, t("method_" + p.method), " ", money(p.amount), p.reference ?
-        ` (${p.reference})` : "")));
+        ` (${p.reference})` : "", p.points ? ` (${t("m_n_points", {n: p.points})})` : "",
+        p.stored_change && TB.fen(p.stored_change) > 0 ?
+          ` · ${t("stored_change", {amount: p.stored_change})}` : "")));
+    tenderHint();
     $("receipt").hidden = o.status !== "paid";
     $("reprint").hidden = o.status !== "paid";
     if (o.status === "paid") renderReceipt(o);
@@ -172,31 +187,143 @@
   }
 
   function renderMethods() {
-    $("methods").replaceChildren(...METHODS.map((m) => h("button", {type: "button",
-      class: "method" + (m === method ? " on" : ""), onclick: () => {
+    const offered = METHODS.concat(current && current.member ? MEMBER_METHODS : []);
+    $("methods").replaceChildren(...offered.map((m) => h("button", {type: "button",
+      class: "method" + (m === method ? " on" : ""), "data-method": m, onclick: () => {
         method = m;
         renderMethods();
-        $("reference").hidden = m === "cash";
+        $("reference").hidden = NO_REFERENCE.includes(m);
         $("reference").value = "";
+        // Offer what the member can pay, up to what is due.
+        if (MEMBER_METHODS.includes(m) && current && current.member) {
+          let most = Math.min(TB.fen(current.due), available(m));
+          if (m === "points") most -= most % fenPerPoint();  // whole points only
+          $("amount").value = TB.yuan(most);
+        } else if (current) {
+          $("amount").value = current.due || "";
+        }
+        tenderHint();
       }}, t("method_" + m))));
+    $("to-card-row").hidden = !(method === "cash" && current && current.member);
+    if ($("to-card-row").hidden) $("to-card").checked = false;
   }
+
+  // -- the member on the order: points, stored value, coupons, discount lines -------------
+  // Fen one point pays: the order's member summary says; else the page's setting; else 1.
+  const fenPerPoint = () => (current && current.member && current.member.fen_per_point) ||
+    TB.fenPerPoint || 1;
+  function available(m) {
+    const mem = current.member;
+    if (m === "member_balance") return TB.fen(mem.balance);
+    return mem.points * fenPerPoint();
+  }
+
+  function tenderHint() {
+    const el = $("tender-hint");
+    const mem = current && current.member;
+    el.hidden = !(mem && MEMBER_METHODS.includes(method));
+    if (el.hidden) return;
+    const fen = TB.fen($("amount").value);
+    if (method === "member_balance") {
+      el.textContent = t("balance_left", {balance: mem.balance});
+      el.className = "hint" + (fen > TB.fen(mem.balance) ? " error" : "");
+      return;
+    }
+    const fpp = fenPerPoint();
+    const pts = fen / fpp;
+    el.textContent = Number.isInteger(pts) && fen >= 0
+      ? t("points_use", {n: pts, have: mem.points, rate: TB.yuan(fpp)})
+      : t("points_multiple", {rate: TB.yuan(fpp)});
+    el.className = "hint" + (!Number.isInteger(pts) || pts > mem.points ? " error" : "");
+  }
+  $("amount").addEventListener("input", tenderHint);
+
+  function renderAdjustments(o) {
+    $("d-adjustments").replaceChildren(...(o.adjustments || []).map((a) => h("li",
+      {class: "adjustment " + (a.kind || "")},
+      h("span", {class: "label"}, a.label === "round_off" ? t("round_off") : a.label),
+      h("span", {class: "price"}, a.amount))));
+  }
+
+  let shownMember;
+  function renderMember(o, editable) {
+    const m = o.member;
+    const key = `${o.id}:${editable}:` + (m ? `${m.id}:${m.points}:${m.balance}` : "");
+    if (key === shownMember) return;
+    shownMember = key;
+    if (m) {
+      $("d-member").replaceChildren(TB.Members.chip(m, editable ? () => setMember(null) : null));
+      return;
+    }
+    if (o.status !== "open") { $("d-member").replaceChildren(); return; }
+    const code = h("input", {id: "d-member-code", autocomplete: "off", inputmode: "tel",
+      placeholder: t("m_phone_or_card_enter"), "aria-label": t("m_phone_or_card")});
+    const choices = h("div", {});
+    const findIt = async () => {
+      try {
+        const list = await TB.Members.resolve(code.value);
+        if (list.length === 1) return setMember(list[0].id);
+        choices.replaceChildren(TB.Members.choices(list, (x) => setMember(x.id)));
+      } catch (e) { TB.toast(e.message, "error"); }
+    };
+    code.addEventListener("keydown", (e) => { if (e.key === "Enter") findIt(); });
+    $("d-member").replaceChildren(h("div", {class: "searchrow"}, code,
+      h("button", {type: "button", class: "secondary", onclick: findIt}, t("m_find")),
+      h("button", {type: "button", class: "secondary", onclick: async () => {
+        const v = code.value.trim();
+        const made = await TB.Members.signUp(/^[0-9+ -]{5,}$/.test(v) ? {phone: v} : {});
+        if (made) setMember(made.id);
+      }}, t("m_sign_up"))), choices);
+  }
+
+  async function setMember(memberId) {
+    try {
+      current = await api("PUT", `/orders/${current.id}/member`,
+                          {member_id: memberId, expected_version: current.version});
+      render();
+      showOnDisplay(current);
+    } catch (e) { TB.toast(e.message, "error"); }
+  }
+
+  async function addCoupon() {
+    const code = $("d-coupon").value.trim();
+    if (!code || !current) return;
+    try {
+      current = await api("POST", `/orders/${current.id}/coupons`, {code});
+      $("d-coupon").value = "";
+      render();
+      showOnDisplay(current);
+    } catch (e) { TB.toast(e.message, "error"); }
+  }
+  async function removeCoupon(code) {
+    try {
+      current = await api("DELETE", `/orders/${current.id}/coupons/${encodeURIComponent(code)}`);
+      render();
+      showOnDisplay(current);
+    } catch (e) { TB.toast(e.message, "error"); }
+  }
+  $("d-coupon-add").addEventListener("click", addCoupon);
+  $("d-coupon").addEventListener("keydown", (e) => { if (e.key === "Enter") addCoupon(); });
 
   async function pay() {
     if (!current || paying) return;
-    if (method !== "cash" && !$("reference").value.trim()) {
+    if (!NO_REFERENCE.includes(method) && !$("reference").value.trim()) {
       TB.toast(t("reference_needed"), "error");
       $("reference").focus();
       return;
     }
     paying = true;
     try {
-      const r = await api("POST", `/orders/${current.id}/payments`, {
-        method, amount: $("amount").value.trim(), reference: $("reference").value.trim(),
-        idempotency_key: crypto.randomUUID ? crypto.randomUUID() : String(Date.now())});
+      const body = {method, amount: $("amount").value.trim(),
+        reference: $("reference").value.trim(),
+        idempotency_key: crypto.randomUUID ? crypto.randomUUID() : String(Date.now())};
+      if (method === "cash" && current.member && $("to-card").checked) body.change_to_card = true;
+      const r = await api("POST", `/orders/${current.id}/payments`, body);
       current = r.order;
       render();
       if (r.completed) {
         $("change-amount").textContent = money(r.order.change);
+        $("to-card").checked = false;
         $("change").hidden = false;
         showOnDisplay(r.order, r.order.change);
         TB.toast(t("completed"));
@@ -272,16 +399,28 @@
       if (e.order_id && (!current || current.id !== e.order_id)) return select(e.order_id);
       return;
     }
+    if (kind === "promotions" || kind === "levels" || kind === "member") {
+      // Priced again, or the member's points and balance moved: only a live order changes.
+      if (current && current.status === "open" && (kind !== "member" ||
+          (current.member && current.member.id === e.id))) {
+        current = await api("GET", "/orders/" + current.id);
+        render();
+        showOnDisplay(current);
+      }
+      return;
+    }
     loadLists();
     if (current && e.id === current.id && e.version !== current.version) {
       current = await api("GET", "/orders/" + current.id);
       render();
       showOnDisplay(current);
     }
-  }, ["order", "scan", "printer", "print_job", "uplink", "catalog"], () => tellTill(true));
+  }, ["order", "scan", "printer", "print_job", "uplink", "catalog", "promotions", "levels",
+      "member"], () => tellTill(true));
 
   (async function start() {
     await signedIn;
+    $("promotions-link").hidden = !TB.atLeast("manager");
     renderMethods();
     await loadLists();
     const devices = await api("GET", "/printer");

@@ -3,7 +3,7 @@
 "use strict";
 (function () {
   const TB = window.TB;
-  const {api, h, money} = TB;
+  const {api, h, t, money} = TB;
   const $ = (id) => document.getElementById(id);
   let shown = null;
 
@@ -13,6 +13,8 @@
     if (!state.id) {
       shown = null;
       $("lines").replaceChildren();
+      $("adjustments").replaceChildren();
+      $("member").hidden = true;
       $("total").textContent = money("0.00");
       $("change").hidden = true;
       $("thanks").hidden = true;
@@ -24,6 +26,18 @@
       h("span", {class: "name"}, l.name, l.spec ? h("small", {}, l.spec) : null),
       h("span", {class: "qty"}, "× ", l.qty), h("span", {class: "price"},
         money(l.net ?? l.amount)))));
+    // Discount lines (满减, member price, coupons) so the customer sees why it costs less.
+    $("adjustments").replaceChildren(...(o.adjustments || []).map((a) => h("li",
+      {class: "adjustment " + (a.kind || "")},
+      h("span", {class: "label"}, a.label === "round_off" ? t("round_off") : a.label),
+      h("span", {class: "price"}, a.amount))));
+    // The member's name with a masked phone: the screen faces the queue.
+    const m = o.member;
+    $("member").hidden = !m;
+    if (m) {
+      $("member").replaceChildren(h("span", {class: "level"}, m.level_name || t("m_member")),
+        " ", m.name, " ", TB.maskPhone(m.phone));
+    }
     $("total").textContent = money(o.total ?? o.due);
     $("change").hidden = !state.change;
     $("change-amount").textContent = money(state.change);

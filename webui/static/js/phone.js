@@ -126,18 +126,22 @@
     done(result.getText());
   }
 
-  $("scan").addEventListener("click", async () => {
+  // Product barcodes and member cards (EAN, Code 128, QR) through the one camera view.
+  async function startScan(onCode, typeInto) {
     if (!window.isSecureContext || !navigator.mediaDevices) {
       TB.toast(t("scan_unavailable"), "error");
-      $("q").focus();
+      typeInto.focus();
       return;
     }
     const video = $("camera");
     video.hidden = false;
-    const found = (code) => { video.hidden = true; addItem({barcode: code}); };
+    const found = (code) => { video.hidden = true; onCode(code); };
     try {
       if (!("BarcodeDetector" in window)) return await scanWithZxing(video, found);
-      const detector = new window.BarcodeDetector({formats: ["ean_13", "ean_8", "code_128"]});
+      const wanted = ["ean_13", "ean_8", "code_128", "qr_code"];
+      const supported = await window.BarcodeDetector.getSupportedFormats().catch(() => wanted);
+      const formats = wanted.filter((f) => supported.includes(f));
+      const detector = new window.BarcodeDetector({formats: formats.length ? formats : wanted});
       const stream = await navigator.mediaDevices.getUserMedia(
         {video: {facingMode: "environment"}});
       video.srcObject = stream;
@@ -155,7 +159,8 @@
       video.hidden = true;
       TB.toast(t("scan_unavailable"), "error");
     }
-  });
+  }
+  $("scan").addEventListener("click", () => startScan((code) => addItem({barcode: code}), $("q")));
 
   // -- the cart ----------------------------------------------------------------------------
   function renderCart() {
@@ -163,8 +168,14 @@
     $("cart-number").textContent = order ? order.number : t("new_order");
     $("cart-count").textContent = lines.length ? `× ${lines.reduce((n, l) => n + l.qty, 0)}` : "";
     $("cart-total").textContent = money(order ? (order.due ?? order.subtotal) : "0.00");
+    $("cart-due").textContent = $("cart-total").textContent;
     $("lines").replaceChildren(...(lines.length ? lines.map(lineItem) :
       [h("li", {class: "empty"}, t("cart_empty"))]));
+    renderAdjustments($("adjustments"), order);
+    renderMember();
+    $("coupons").replaceChildren(...(order && order.coupons || []).map((code) =>
+      h("span", {class: "chip on coupon"}, code, h("button", {type: "button", class: "link",
+        "aria-label": t("remove"), onclick: () => removeCoupon(code)}, "×"))));
     $("park").disabled = !lines.length;
     $("cancel-order").hidden = !order;
     // Fill the customer fields only when another order comes on screen, never while
@@ -196,6 +207,127 @@
   }
 
   $("cart-toggle").addEventListener("click", () => { $("cart-body").hidden = !$("cart-body").hidden; });
+
+  // -- member, coupons and discount lines of the cart --------------------------------------
+  // Discount explanation lines (满减, 会员折扣, coupons, round-off), priced by the server.
+  function renderAdjustments(list, o) {
+    const adj = o && o.adjustments || [];
+    list.replaceChildren(...adj.map((a) => h("li", {class: "adjustment " + (a.kind || "")},
+      h("span", {class: "label"}, a.label === "round_off" ? t("round_off") : a.label),
+      h("span", {class: "price"}, a.amount))));
+  }
+  TB.renderAdjustments = renderAdjustments;
+
+  let shownMember;  // the member row is rebuilt only when the attached member changes
+  function renderMember() {
+    const m = order && order.member;
+    const key = m ? `${m.id}:${m.points}:${m.balance}:${m.level_name}` : null;
+    if (key === shownMember) return;
+    shownMember = key;
+    if (m) {
+      $("cart-member").replaceChildren(TB.Members.chip(m, () => attachMember(null)));
+      return;
+    }
+    const code = h("input", {id: "cm-code", type: "search", inputmode: "tel", autocomplete: "off",
+      enterkeyhint: "search", placeholder: t("m_phone_or_card"),
+      "aria-label": t("m_phone_or_card")});
+    const choices = h("div", {id: "cm-choices"});
+    const findIt = async () => {
+      try {
+        const list = await TB.Members.resolve(code.value);
+        if (list.length === 1 && (list[0].phone === code.value.trim() ||
+                                  list[0].card_code === code.value.trim())) {
+          return attachMember(list[0].id);
+        }
+        choices.replaceChildren(TB.Members.choices(list, (m) => attachMember(m.id)));
+      } catch (e) { TB.toast(e.message, "error"); }
+    };
+    code.addEventListener("keydown", (e) => { if (e.key === "Enter") findIt(); });
+    $("cart-member").replaceChildren(h("div", {class: "searchrow"}, code,
+      h("button", {type: "button", id: "cm-find", class: "secondary", onclick: findIt},
+        t("m_find")),
+      h("button", {type: "button", id: "cm-new", class: "secondary", onclick: async () => {
+        const v = code.value.trim();
+        const made = await TB.Members.signUp(/^[0-9+ -]{5,}$/.test(v) ? {phone: v} : {name: v});
+        if (made) attachMember(made.id);
+      }}, t("m_sign_up"))), choices);
+  }
+
+  async function attachMember(memberId) {
+    try {
+      await ensureOrder();
+      order = await api("PUT", `/orders/${order.id}/member`, {member_id: memberId});
+      if (memberId) TB.toast(t("m_attached", {name: order.member ? order.member.name : ""}));
+      renderCart();
+    } catch (e) { TB.toast(e.message, "error"); }
+  }
+
+  async function addCoupon() {
+    const code = $("coupon-code").value.trim();
+    if (!code) return;
+    try {
+      await ensureOrder();
+      order = await api("POST", `/orders/${order.id}/coupons`, {code});
+      $("coupon-code").value = "";
+      renderCart();
+    } catch (e) { TB.toast(e.message, "error"); }
+  }
+  async function removeCoupon(code) {
+    try {
+      order = await api("DELETE", `/orders/${order.id}/coupons/${encodeURIComponent(code)}`);
+      renderCart();
+    } catch (e) { TB.toast(e.message, "error"); }
+  }
+  $("coupon-add").addEventListener("click", addCoupon);
+  $("coupon-code").addEventListener("keydown", (e) => { if (e.key === "Enter") addCoupon(); });
+
+  // -- the members tab ---------------------------------------------------------------------
+  let memberTimer = null;
+  async function memberSearch() {
+    const q = $("m-q").value.trim();
+    if (!q) { $("m-results").replaceChildren(); return; }
+    try {
+      const list = await TB.Members.resolve(q);
+      $("m-results").replaceChildren(TB.Members.choices(list, (m) => showMember(m.id)));
+    } catch (e) { TB.toast(e.message, "error"); }
+  }
+  async function showMember(id) {
+    $("m-browse").hidden = true;
+    $("m-detail").hidden = false;
+    try {
+      await TB.Members.detail($("m-detail"), id, {
+        onBack: () => {
+          $("m-detail").hidden = true;
+          $("m-browse").hidden = false;
+          memberSearch();
+        },
+        onAttach: async (m) => {
+          await attachMember(m.id);
+          showTab("entry");
+          $("cart-body").hidden = false;
+        }});
+    } catch (e) { TB.toast(e.message, "error"); }
+  }
+  $("m-q").addEventListener("input", () => {
+    clearTimeout(memberTimer);
+    memberTimer = setTimeout(memberSearch, 300);
+  });
+  $("m-q").addEventListener("keydown", async (e) => {
+    if (e.key !== "Enter") return;
+    clearTimeout(memberTimer);
+    const list = await TB.Members.resolve($("m-q").value).catch(() => []);
+    if (list.length === 1) showMember(list[0].id); else memberSearch();
+  });
+  $("m-scan").addEventListener("click", () => startScan(async (code) => {
+    const m = await TB.Members.lookup(code).catch(() => null);
+    if (m) showMember(m.id);
+    else { $("m-q").value = code; memberSearch(); }
+  }, $("m-q")));
+  $("m-new").addEventListener("click", async () => {
+    const v = $("m-q").value.trim();
+    const made = await TB.Members.signUp(/^[0-9+ -]{5,}$/.test(v) ? {phone: v} : {name: v});
+    if (made) showMember(made.id);
+  });
 
   async function saveCustomer() {
     if (!order) return;
@@ -329,7 +461,13 @@
     for (const b of document.querySelectorAll(".tabs button")) {
       b.classList.toggle("on", b.dataset.tab === name);
     }
-    for (const s of ["entry", "mine", "stock"]) $("tab-" + s).hidden = s !== name;
+    for (const s of ["entry", "mine", "stock", "members", "promos"]) {
+      $("tab-" + s).hidden = s !== name;
+    }
+    // The cart bar belongs to order entry; managing rules has the screen to itself.
+    $("cart").hidden = name === "promos";
+    if (name !== "entry") $("cart-body").hidden = true;  // fold it: the tab's page shows
+    document.dispatchEvent(new CustomEvent("tillbox:tab", {detail: name}));
     if (name === "mine") loadMine();
     if (name === "stock") search($("stock-q").value.trim(), "stock-list", true);
   }
@@ -342,17 +480,31 @@
 
   // Another screen changed our order (the counter recalled or settled it): follow it.
   TB.follow(async (kind, e) => {
+    // A rule changed (price the cart again), or the attached member's points or balance.
+    if (order && (kind === "promotions" || kind === "levels" ||
+                  (kind === "member" && order.member && order.member.id === e.id))) {
+      order = await api("GET", "/orders/" + order.id);
+      return renderCart();
+    }
     if (order && e.id === order.id && e.version !== order.version) {
       const o = await api("GET", "/orders/" + order.id);
       order = o.status === "open" ? o : null;
       if (!order) localStorage.removeItem(KEY);
       renderCart();
     }
-  });
+  }, ["order", "promotions", "levels", "member"]);
 
   (async function start() {
     await TB.whoami();
     $("new-product").hidden = !canEdit();
+    document.querySelector(".tabs button[data-tab=promos]").hidden = !canEdit();
+    // /phone#members and /phone#promotions (links from the counter) open that tab.
+    const fromHash = () => {
+      if (location.hash === "#members") showTab("members");
+      else if (location.hash === "#promotions" && canEdit()) showTab("promos");
+    };
+    window.addEventListener("hashchange", fromHash);
+    fromHash();
     await Promise.all([loadOrder(), loadCategories(), search("", "products")]);
     renderCart();
   })().catch((e) => TB.toast(e.message, "error"));
