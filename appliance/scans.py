@@ -159,7 +159,11 @@ class ScanDesk:
 
     def _member(self, actor: Actor, till: Till, scan) -> ScanResult:
         """A member card: the member goes on the order at the counter (a new one if none)."""
-        member = self.box.members.lookup(actor, scan.code)
+        try:
+            member = self.box.members.lookup(actor, scan.code)
+        except NotFound:
+            return self._refuse(scan, "member_not_found",
+                                _("no member has card {code}", code=scan.code))
         engine = self.box.orders
         current = engine.get_order(till.order_id) if till.order_id else None
         if current is None or current.status not in ("open", "parked"):

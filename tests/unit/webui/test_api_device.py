@@ -154,6 +154,19 @@ def test_bad_codes_are_refused_with_a_reason_not_a_crash(web, device, counter):
     assert r["ok"] is False
 
 
+def test_a_scanned_member_card_puts_the_member_on_the_counters_order(web, device, counter):
+    member = web.as_role("assistant").post("/api/v1/members", json={
+        "name": "周丽", "phone": "13800138000", "card_code": "VIP000001"}).get_json()
+    o = counter.post("/api/v1/orders", {}).get_json()
+    put_till(counter, o["id"])
+    r = device.post("/api/v1/device/scans", json={"code": "VIP000001"}).get_json()
+    assert (r["ok"], r["kind"], r["order_id"], r["line_name"]) == (True, "member", o["id"], "周丽")
+    order = counter.get(f"/api/v1/orders/{o['id']}").get_json()
+    assert order["member"]["id"] == member["id"] and order["lines"] == []
+    r = device.post("/api/v1/device/scans", json={"code": "VIP999999"}).get_json()
+    assert (r["ok"], r["kind"], r["error"]) == (False, "member", "member_not_found")
+
+
 def test_scans_need_a_cashier_at_the_counter(web, device):
     r = device.post("/api/v1/device/scans", json={"code": "6901234567892"}).get_json()
     assert (r["ok"], r["error"]) == (False, "no_counter")
