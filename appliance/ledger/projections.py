@@ -193,6 +193,9 @@ def _payment_added(conn, rec: Record) -> None:
     d, p = rec.data, rec.data["payment"]
     if d.get("pricing"):
         _freeze_pricing(conn, d["order_id"], d["pricing"])
+        # Coupons are used from the moment the price is frozen, so two tills cannot both
+        # take the last use of one while each order is part-paid.
+        promotion_projections.record_coupon_uses(conn, rec)
     conn.execute(
         "INSERT INTO payments (id, order_id, method, amount, tendered, change, reference,"
         " idempotency_key, taken_by, taken_at, seq, member_id, points, stored_change)"
@@ -236,6 +239,8 @@ def _payment_voided(conn, rec: Record) -> None:
                      " adjustments = '[]' WHERE id = ?", (d["order_id"],))
         conn.execute("UPDATE order_lines SET discount = 0, net = NULL WHERE order_id = ?",
                      (d["order_id"],))
+        # The coupons it held are free again (reserved when the price was frozen).
+        conn.execute("DELETE FROM coupon_uses WHERE order_id = ?", (d["order_id"],))
     _touch(conn, d["order_id"], rec)
 
 
@@ -255,8 +260,6 @@ def _paid(conn, rec: Record) -> None:
                      (points["earned"], d["order_id"]))
         member_move(conn, rec, points["member_id"], "points", points["earned"], "earned",
                     d["order_id"])
-    if d.get("coupons"):
-        promotion_projections.record_coupon_uses(conn, rec)
     _queue_print_jobs(conn, d, rec)
 
 

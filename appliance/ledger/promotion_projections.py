@@ -67,16 +67,14 @@ def _replaced(conn, rec: Record) -> None:
 
 
 def record_coupon_uses(conn, rec: Record) -> None:
-    """Called by the ``order.paid`` handler: one coupon_uses row per code the order used."""
+    """Called by the ``order.payment_added`` handler when the payment froze the price: one
+    coupon_uses row per coupon rule that took something off (``data.coupons``)."""
     d = rec.data
     coupons = d.get("coupons") or []
     if not coupons:
         return
-    member_id = d.get("member_id") or (d.get("points") or {}).get("member_id")
-    if member_id is None:
-        row = conn.execute("SELECT member_id FROM orders WHERE id = ?",
-                           (d["order_id"],)).fetchone()
-        member_id = row[0] if row else None
+    row = conn.execute("SELECT member_id FROM orders WHERE id = ?", (d["order_id"],)).fetchone()
+    member_id = row[0] if row else None
     for c in coupons:
         conn.execute("INSERT OR IGNORE INTO coupon_uses (code, rule_id, order_id, member_id,"
                      " seq) VALUES (?,?,?,?,?)",

@@ -105,6 +105,9 @@ SETTINGS_SCHEMA: dict[str, Setting] = {
                                _tenders, "payment methods offered at the till"),
     "members.fen_per_point": Setting(int, 1, _fen_per_point,
                                      "what one point pays, in fen (1: 100 points pay 1.00)"),
+    "members.max_change_to_card": Setting(int, 10000, _amount_range,
+                                          "largest change (fen) a cashier may put on a card"
+                                          " (存零); more is a top-up"),
 }
 
 

@@ -490,6 +490,10 @@ class OrderEngine:
             if code in order.coupons:
                 return order
             rule = self._coupon_rule(tx, order, code)
+            twin = next((c for c in order.coupons if c in rule["codes"]), None)
+            if twin is not None:
+                raise Conflict(_("coupon {code} is the same offer as {twin}, already on this"
+                                 " order", code=code, twin=twin), field="code")
             tx.append("order.coupon_added", self._actor(actor),
                       {"order_id": order_id, "code": code, "rule_id": rule["id"]})
             return self._load(tx, order_id)
@@ -519,7 +523,8 @@ class OrderEngine:
                    for r in store.all_rules(tx.conn)):
                 raise Conflict(_("coupon {code} is not valid now", code=code), field="code")
             raise NotFound(_("there is no coupon {code}", code=code), field="code")
-        if rule["max_uses"] and store.coupon_uses(tx.conn, code) >= rule["max_uses"]:
+        # Limits are per rule: a rule's codes share its uses.
+        if rule["max_uses"] and store.coupon_uses(tx.conn, rule["id"]) >= rule["max_uses"]:
             raise Conflict(_("coupon {code} is used up ({n} uses)", code=code,
                              n=rule["max_uses"]), field="code")
         per_member = rule["max_uses_per_member"]
@@ -528,10 +533,25 @@ class OrderEngine:
                 raise Conflict(_("coupon {code} is for members ({n} per member): put the"
                                  " member on the order first", code=code, n=per_member),
                                field="code")
-            if store.coupon_uses(tx.conn, code, order.member_id) >= per_member:
+            if store.coupon_uses(tx.conn, rule["id"], order.member_id) >= per_member:
                 raise Conflict(_("this member has already used coupon {code} {n} times",
                                  code=code, n=per_member), field="code")
         return rule
+
+    @staticmethod
+    def _coupons_used(tx: Transaction, order: model.Order, pricing: Priced) -> list[dict]:
+        """One use per coupon rule that took something off the price being frozen."""
+        from ..promotions import store
+        used, seen = [], set()
+        for adj in pricing.adjustments:
+            rule = store.rule(tx.conn, adj.source) if adj.kind == "promotion" else None
+            if rule is None or rule["kind"] != "coupon" or rule["id"] in seen:
+                continue
+            code = next((c for c in order.coupons if c in rule["codes"]), None)
+            if code is not None:
+                seen.add(rule["id"])
+                used.append({"code": code, "rule_id": rule["id"]})
+        return used
 
     def _check_coupons(self, tx: Transaction, order: model.Order) -> None:
         for code in order.coupons:
@@ -636,12 +656,20 @@ class OrderEngine:
                 payment["member_id"] = order.member_id
                 self._check_member_funds(tx, order, method, applied, fen_per_point, payment)
                 if change_to_card and change:
+                    most = self.master.settings.get("members.max_change_to_card")
+                    if change > most:
+                        # Small change only: more on a card is a top-up, with its own record.
+                        raise ValidationError(
+                            _("{change} is more change than may go on a card ({most}): hand"
+                              " it over, or top the card up", change=money.format_amount(change),
+                              most=money.format_amount(most)), field="change_to_card")
                     payment.update(stored_change=change, change=0)
                     change = 0
             payment_id = payment["id"]
             data = {"order_id": order_id, "payment": payment}
             if pricing is not None:
                 data["pricing"] = pricing.to_record()
+                data["coupons"] = self._coupons_used(tx, order, pricing)
             tx.append("order.payment_added", self._actor(actor), data)
             audit.info("payment order=%s method=%s amount=%s change=%s stored_change=%s by=%s",
                        order.number, method, money.format_amount(applied),
@@ -660,6 +688,9 @@ class OrderEngine:
         member = load_member(tx.conn, order.member_id)
         if member is None:
             raise NotFound(_("member {member_id} does not exist", member_id=order.member_id))
+        if not member.active:   # e.g. a card reported lost after it went on the order
+            raise Conflict(_("member {name} is deactivated", name=member.name),
+                           field="member_id")
         if method == "member_balance" and applied > member.balance:
             raise ValidationError(
                 _("{name}'s balance is {balance}: not enough to pay {amount}", name=member.name,
@@ -698,17 +729,6 @@ class OrderEngine:
                  "payload": {"receipt_no": receipt_no, "copy": "customer"}}]
         if any(p.method == "cash" for p in order.live_payments):
             jobs.append({"id": str(uuid.uuid4()), "kind": "drawer", "payload": {}})
-        coupons = []
-        if order.coupons:
-            from ..promotions import store
-            # Only a coupon that took something off (in the frozen price) counts as used.
-            used = [store.rule(tx.conn, a.get("source", "")) for a in order.adjustments
-                    if a.get("kind") == "promotion" and a.get("source")]
-            for code in order.coupons:
-                rule = next((r for r in used if r and r["kind"] == "coupon"
-                             and code in r["codes"]), None)
-                if rule is not None:
-                    coupons.append({"code": code, "rule_id": rule["id"]})
         tx.append("order.paid", self._actor(actor), {
             "order_id": order_id, "number": order.number, "receipt_no": receipt_no,
             "total": order.total, "paid": order.paid, "change": order.change_given,
@@ -716,7 +736,7 @@ class OrderEngine:
             "stock": [{"product_id": p, "variant_id": v, "delta": -q, "reason": "sale"}
                       for (p, v), q in self._tracked_qty(order).items()],
             "print_jobs": jobs, "member_id": order.member_id,
-            "points": self._points_earned(tx, order), "coupons": coupons})
+            "points": self._points_earned(tx, order)})
         audit.info("sale order=%s receipt=%d total=%s by=%s", order.number, receipt_no,
                    money.format_amount(order.total), actor.staff_id)
 
@@ -840,7 +860,7 @@ class OrderEngine:
                     what=f"refunds over {money.format_amount(limit)} on one order").staff_id
             tender_rows = self._refund_tenders(tx, order, total, tenders)
             self._member_tenders(order, tender_rows)
-            reversed_ = self._points_reversed(tx, order, wanted, tender_rows)
+            reversed_ = self._points_reversed(tx, order, refund_lines, tender_rows)
             refund_id = str(uuid.uuid4())
             tx.append("order.refunded", self._actor(actor), {
                 "order_id": order_id, "number": order.number, "refund_id": refund_id,
@@ -877,23 +897,41 @@ class OrderEngine:
                 back_points += points
 
     @staticmethod
-    def _points_reversed(tx: Transaction, order: model.Order, wanted, rows) -> dict | None:
-        """Take back the points the returned lines earned; never below zero: what the member
-        has already spent is recorded as the shortfall."""
-        lines = {}
-        for line, qty in wanted:
-            if line.points:
-                n = money.share_for_qty(line.points, line.qty, line.refunded_qty, qty,
-                                        line.points_reversed)
-                if n:
-                    lines[line.line_id] = n
-        if not lines or not order.member_id:
+    def _points_reversed(tx: Transaction, order: model.Order, refund_lines: list[dict],
+                         rows: list[dict]) -> dict | None:
+        """Take back what the order no longer earns: points follow what was paid other than
+        in points, on the lines that earned them. What is left after this refund earns the
+        same share of the original points as its base is of the original base, so the mix of
+        tenders refunded (cash first or points first) never leaves points wrongly earned, and
+        a full refund takes back everything. Never below zero: what the member has already
+        spent is recorded as the shortfall."""
+        earning = [ln for ln in order.lines if ln.points]
+        if not earning or not order.member_id:
             return None
+        now = {rl["line_id"]: rl["amount"] for rl in refund_lines}
+        by_points = sum(p.amount for p in order.live_payments if p.method == "points")
+        points_back = sum(t["amount"] for r in order.refunds for t in r.tenders
+                          if t["method"] == "points") + \
+            sum(t["amount"] for t in rows if t["method"] == "points")
+        total_left = order.total - order.refunded - sum(now.values())
+
+        def base(nets, total, points):
+            return sum(nets) * (total - points) // total if total > 0 else 0
+        base0 = base([ln.net for ln in earning], order.total, by_points)
+        base1 = base([ln.net - ln.refunded_amount - now.get(ln.line_id, 0) for ln in earning],
+                     total_left, by_points - points_back)
+        earned = sum(ln.points for ln in earning)
+        left = earned - sum(ln.points_reversed for ln in earning)
+        keep = min(earned * base1 // base0, left) if base0 > 0 else 0
+        want = left - keep
+        if want <= 0:
+            return None
+        parts = money.allocate(want, [ln.points - ln.points_reversed for ln in earning])
+        lines = {ln.line_id: n for ln, n in zip(earning, parts) if n}
         row = tx.one("SELECT points FROM members WHERE id = ?", (order.member_id,))
         # Points this same refund gives back (a points tender) are applied first.
         available = (row[0] if row else 0) + sum(t.get("points", 0) for t in rows
                                                  if t["method"] == "points")
-        want = sum(lines.values())
         total = min(want, available)
         return {"member_id": order.member_id, "lines": lines, "total": total,
                 "shortfall": want - total}

@@ -98,8 +98,7 @@ class PromotionAdmin:
                 raise ValidationError(_("promotion {i} must be an object with an id", i=i + 1),
                                       field="promotions")
             try:
-                rule = normalize_rule({k: v for k, v in doc.items() if k != "id"},
-                                      existing_id=doc["id"])
+                rule = normalize_rule(doc)     # head office's own id, checked like a field
             except ValidationError as exc:
                 raise ValidationError(_("promotion {id}: {error}", id=doc["id"],
                                         error=exc.message), field=exc.field) from None

@@ -426,16 +426,21 @@ def in_window(win: tuple, now: datetime, local: datetime) -> bool:
         return False
     if end is not None and now >= end:
         return False
-    if days and local.isoweekday() not in days:
-        return False
+    weekday = local.isoweekday()
     if hours is not None:
         minute = local.hour * 60 + local.minute
         lo, hi = hours
-        # [lo, hi) in shop-local time; lo > hi runs over midnight (22:00-02:00).
-        if (lo <= minute < hi) if lo < hi else (minute >= lo or minute < hi):
-            return True
-        return False
-    return True
+        # [lo, hi) in shop-local time; lo > hi runs over midnight (22:00-02:00), and the
+        # hours after midnight belong to the evening before: a Friday-night rule still
+        # runs at 01:00 on Saturday, and not at 01:00 on Friday.
+        if lo < hi:
+            if not lo <= minute < hi:
+                return False
+        elif minute < hi:
+            weekday = weekday - 1 or 7
+        elif minute < lo:
+            return False
+    return not days or weekday in days
 
 
 def aware(now: datetime) -> datetime:

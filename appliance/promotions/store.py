@@ -56,11 +56,12 @@ def levels(conn: sqlite3.Connection) -> list[dict]:
     return [{**json.loads(doc), "active": bool(active)} for doc, active in rows]
 
 
-def coupon_uses(conn: sqlite3.Connection, code: str, member_id: str | None = None) -> int:
-    """How many paid orders used this code (any case), in all or by one member."""
-    code = code.strip().upper()
+def coupon_uses(conn: sqlite3.Connection, rule_id: str, member_id: str | None = None) -> int:
+    """How many orders hold a use of this coupon rule (any of its codes), in all or by one
+    member. A use is taken when an order's price is frozen (its first payment) and given
+    back if that payment is voided."""
     if member_id is None:
-        return conn.execute("SELECT COUNT(*) FROM coupon_uses WHERE code = ?",
-                            (code,)).fetchone()[0]
-    return conn.execute("SELECT COUNT(*) FROM coupon_uses WHERE code = ? AND member_id = ?",
-                        (code, member_id)).fetchone()[0]
+        return conn.execute("SELECT COUNT(*) FROM coupon_uses WHERE rule_id = ?",
+                            (rule_id,)).fetchone()[0]
+    return conn.execute("SELECT COUNT(*) FROM coupon_uses WHERE rule_id = ? AND member_id = ?",
+                        (rule_id, member_id)).fetchone()[0]

@@ -44,7 +44,8 @@ def _member_summary(member_id: str | None) -> dict | None:
     return {"id": m.id, "name": m.name, "phone": m.phone, "card_code": m.card_code,
             "level_id": m.level_id, "level_name": m.level_name, "points": m.points,
             "balance": format_amount(m.balance),
-            "fen_per_point": box().master.settings.get("members.fen_per_point")}
+            # what one point pays, for the points tender (an amount like every other)
+            "point_value": format_amount(box().master.settings.get("members.fen_per_point"))}
 
 
 def _publish(order) -> None:

@@ -27,8 +27,8 @@ def test_a_coupon_takes_its_amount_off_and_is_used_once_paid(club):
     assert order.coupons == ["WELCOME10"] and club.engine.quote(order).total == 5800
     res = club.pay(order, "cash", 5800)
     assert res.completed
-    rec = club.shop.ledger.records()[-1]
-    assert rec.data["coupons"] == [{"code": "WELCOME10", "rule_id": rule["id"]}]
+    froze = next(r for r in club.shop.ledger.records() if r.type == "order.payment_added")
+    assert froze.data["coupons"] == [{"code": "WELCOME10", "rule_id": rule["id"]}]
     with club.shop.ledger.reading() as conn:
         assert conn.execute("SELECT code, order_id FROM coupon_uses").fetchall() == [
             ("WELCOME10", order.id)]
@@ -67,6 +67,42 @@ def test_total_use_limit_is_checked_when_added_and_again_at_payment(club):
         club.engine.add_coupon(club.shop.cashier, club.order(TEA).id, "WELCOME10")
     b = club.engine.remove_coupon(club.shop.cashier, b.id, "WELCOME10")
     assert club.pay(b, "cash", 6800).completed
+
+
+def test_a_part_paid_order_holds_its_coupon_use(club):
+    coupon(club, max_uses=1)
+    a = club.engine.add_coupon(club.shop.cashier, club.order(TEA).id, "WELCOME10")
+    b = club.engine.add_coupon(club.shop.cashier, club.order(TEA).id, "WELCOME10")
+    assert not club.pay(a, "card", 1000, reference="T1").completed   # price frozen: 58.00
+    with pytest.raises(Conflict, match="used up"):
+        club.pay(b, "cash", 5800)                                     # the last use is a's
+    assert club.pay(a, "cash", 4800).completed
+    with club.shop.ledger.reading() as conn:
+        assert conn.execute("SELECT order_id FROM coupon_uses").fetchall() == [(a.id,)]
+    assert club.replay_matches()
+
+
+def test_void_gives_a_coupon_use_back(club):
+    coupon(club, max_uses=1)
+    a = club.engine.add_coupon(club.shop.cashier, club.order(TEA).id, "WELCOME10")
+    b = club.engine.add_coupon(club.shop.cashier, club.order(TEA).id, "WELCOME10")
+    part = club.pay(a, "card", 1000, reference="T1")
+    club.engine.void_payment(club.shop.manager, a.id, part.payment_id, "wrong card")
+    assert club.pay(b, "cash", 5800).completed
+    with club.shop.ledger.reading() as conn:
+        assert conn.execute("SELECT order_id FROM coupon_uses").fetchall() == [(b.id,)]
+    assert club.replay_matches()
+
+
+def test_two_codes_of_one_offer_share_its_limits_and_cannot_both_be_on_an_order(club):
+    coupon(club, codes=["WELCOME-A", "WELCOME-B"], max_uses_per_member=1)
+    m = club.join()
+    a = club.engine.add_coupon(club.shop.cashier, club.order(TEA, member=m).id, "WELCOME-A")
+    with pytest.raises(Conflict, match="same offer"):
+        club.engine.add_coupon(club.shop.cashier, a.id, "WELCOME-B")
+    club.pay(a, "cash", 5800)
+    with pytest.raises(Conflict, match="already used"):
+        club.engine.add_coupon(club.shop.cashier, club.order(TEA, member=m).id, "WELCOME-B")
 
 
 def test_per_member_limit_counts_that_members_uses_only(club):

@@ -168,3 +168,35 @@ def test_a_cashier_redeems_only_listed_gifts_and_a_tracked_gift_leaves_stock(clu
     assert (moves[0]["delta"], moves[0]["reason"], moves[0]["note"]) == (-500, "gift",
                                                                         "龙井茶样")
     assert club.replay_matches()
+
+
+@pytest.mark.parametrize("first", ["points", "cash"])
+def test_after_a_partial_refund_what_is_left_earns_only_on_what_was_not_paid_in_points(
+        club, first):
+    """Points follow the money paid other than in points, whichever tender the refund gives
+    back first (refunds go back newest payment first)."""
+    m = club.join()
+    club.members.adjust_points(club.shop.manager, m.id, 10000, "welcome")
+    order = club.order((club.shop.tea.id, 2), member=m)         # 136.00 at 1 point per yuan
+    pays = {"points": 10000, "cash": 3600}                       # 100.00 in points, 36.00 cash
+    club.pay(order, first, pays[first])
+    res = club.pay(order, "cash" if first == "points" else "points",
+                   pays["cash" if first == "points" else "points"])
+    assert res.order.points_earned == 36
+    line = res.order.lines[0]
+    club.engine.refund(club.shop.manager, order.id, reason="one back",
+                       lines=[(line.line_id, 1)])
+    after = club.engine.get_order(order.id)
+    back = {t["method"]: t["amount"] for t in after.refunds[0].tenders}
+    paid_by_cash = 3600 - back.get("cash", 0)
+    paid_in_points = 10000 - back.get("points", 0)
+    kept = after.lines[0].points - after.lines[0].points_reversed
+    assert paid_by_cash + paid_in_points == 6800
+    # What is left (68.00) earns a point per yuan of its cash share, as a fresh sale would.
+    assert kept == paid_by_cash // 100
+    assert club.member(m.id).points == 10000 - 10000 + back.get("points", 0) + kept
+    club.engine.refund(club.shop.manager, order.id, reason="the other too")
+    after = club.engine.get_order(order.id)
+    assert after.lines[0].points_reversed == after.lines[0].points == 36
+    assert club.member(m.id).points == 10000
+    assert club.replay_matches()

@@ -176,3 +176,26 @@ def test_a_member_receipt_in_chinese_shows_the_card_tenders_and_the_change_put_o
     assert "会员储值" in text and "存入储值" in text and "2.00" in text
     assert "找零" not in text   # the 2.00 went on the card, none was handed over
     assert "138****8000" in text and "13800138000" not in text
+
+
+def test_a_card_deactivated_after_it_went_on_the_order_cannot_pay(club):
+    from appliance.errors import Conflict
+    m = club.join()
+    club.members.top_up(club.shop.cashier, m.id, 10000, "cash")
+    order = club.order(TEA, member=m)
+    club.members.update(club.shop.manager, m.id, active=False)     # reported lost
+    for method in ("member_balance", "points"):
+        with pytest.raises(Conflict, match="deactivated"):
+            club.pay(order, method, 100)
+    with pytest.raises(Conflict, match="deactivated"):
+        club.pay(order, "cash", 10000, change_to_card=True)
+    assert club.member(m.id).balance == 10000
+
+
+def test_only_small_change_goes_on_the_card(club):
+    m = club.join()
+    order = club.order(TEA, member=m)                          # 68.00
+    with pytest.raises(ValidationError, match="top the card up"):
+        club.pay(order, "cash", 20000, change_to_card=True)    # 132.00 change > 100.00
+    res = club.pay(order, "cash", 10000, change_to_card=True)  # 32.00 goes on the card
+    assert res.completed and club.member(m.id).balance == 3200

@@ -337,3 +337,16 @@ def test_now_within_a_minute_of_the_end_of_hours():
     # 13:59 local is inside [10:00, 14:00): minutes, not hours, decide.
     now = datetime(2026, 11, 26, 13, 59, tzinfo=SHANGHAI) + timedelta(seconds=30)
     assert price([rule(**FLASH)], cart(("15", 1, "", "p-cake")), now=now).total == 990
+
+
+def test_a_friday_night_window_runs_past_midnight_into_saturday_only():
+    from zoneinfo import ZoneInfo
+
+    from appliance.promotions.rules import is_live, normalize_rule
+    sh = ZoneInfo("Asia/Shanghai")
+    rule = normalize_rule({"name": "周五夜场", "kind": "percent_off", "percent": "10",
+                           "days": [5], "hours": ["22:00", "02:00"]})
+    at = lambda d, h, m: datetime(2026, 11, d, h, m, tzinfo=sh)   # noqa: E731  27th: Friday
+    assert [is_live(rule, at(*t), sh) for t in
+            [(27, 21, 59), (27, 22, 0), (27, 23, 30), (28, 1, 59), (28, 2, 0), (27, 1, 0),
+             (28, 22, 30)]] == [False, True, True, True, False, False, False]

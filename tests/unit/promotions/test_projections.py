@@ -132,35 +132,34 @@ def test_levels_are_read_by_sort(shop):
         assert store.levels(conn) == []
 
 
-def _paid(seq, order_id, coupons, **extra):
+def _frozen(seq, order_id, coupons):
+    """The payment that froze an order's price, with the coupon uses it took."""
     return Record(seq=seq, id=f"id-{seq}", ts="2026-11-26T02:30:00.000000Z",
-                  clock_synced=True, type="order.paid", actor=STAFF,
-                  data={"order_id": order_id, "coupons": coupons, **extra}, prev_hash="",
-                  hash="")
+                  clock_synced=True, type="order.payment_added", actor=STAFF,
+                  data={"order_id": order_id, "coupons": coupons}, prev_hash="", hash="")
 
 
-def test_record_coupon_uses_counts_per_code_and_member():
-    conn = projections.replay([])
-    record_coupon_uses(conn, _paid(1, "o-1", [{"code": "save10", "rule_id": "pr-1"}],
-                                   points={"member_id": "m-1", "earned": 3, "lines": {}}))
-    record_coupon_uses(conn, _paid(2, "o-2", [{"code": "SAVE10", "rule_id": "pr-1"},
-                                              {"code": "VIP-1", "rule_id": "pr-2"}]))
-    record_coupon_uses(conn, _paid(3, "o-3", []))
-    assert store.coupon_uses(conn, "Save10") == 2
-    assert store.coupon_uses(conn, "SAVE10", member_id="m-1") == 1
-    assert store.coupon_uses(conn, "VIP-1") == 1
-    assert store.coupon_uses(conn, "VIP-1", member_id="m-1") == 0
-    assert store.coupon_uses(conn, "NONE") == 0
-    rows = conn.execute("SELECT code, rule_id, order_id, member_id, seq FROM coupon_uses"
-                        " ORDER BY seq, code").fetchall()
-    assert rows == [("SAVE10", "pr-1", "o-1", "m-1", 1), ("SAVE10", "pr-1", "o-2", None, 2),
-                    ("VIP-1", "pr-2", "o-2", None, 2)]
-
-
-def test_record_coupon_uses_takes_the_member_from_the_order_row():
-    conn = projections.replay([])
+def _order_row(conn, order_id, member_id=None):
     conn.execute("INSERT INTO orders (id, number, business_day, status, version, terminal,"
                  " opened_by, opened_at, updated_at, last_seq, member_id)"
-                 " VALUES ('o-9', 'N9', '2026-11-26', 'open', 1, 't', 's', 'x', 'x', 1, 'm-7')")
-    record_coupon_uses(conn, _paid(2, "o-9", [{"code": "ABC-1", "rule_id": "pr-1"}]))
-    assert store.coupon_uses(conn, "abc-1", member_id="m-7") == 1
+                 " VALUES (?, ?, '2026-11-26', 'open', 1, 't', 's', 'x', 'x', 1, ?)",
+                 (order_id, order_id.upper(), member_id))
+
+
+def test_coupon_uses_count_per_rule_and_member_taken_from_the_order():
+    conn = projections.replay([])
+    _order_row(conn, "o-1", "m-1")
+    _order_row(conn, "o-2")
+    record_coupon_uses(conn, _frozen(1, "o-1", [{"code": "save10", "rule_id": "pr-1"}]))
+    record_coupon_uses(conn, _frozen(2, "o-2", [{"code": "SAVE-B", "rule_id": "pr-1"},
+                                                {"code": "VIP-1", "rule_id": "pr-2"}]))
+    record_coupon_uses(conn, _frozen(3, "o-3", []))
+    assert store.coupon_uses(conn, "pr-1") == 2          # two codes of one rule share it
+    assert store.coupon_uses(conn, "pr-1", member_id="m-1") == 1
+    assert store.coupon_uses(conn, "pr-2") == 1
+    assert store.coupon_uses(conn, "pr-2", member_id="m-1") == 0
+    assert store.coupon_uses(conn, "pr-none") == 0
+    rows = conn.execute("SELECT code, rule_id, order_id, member_id, seq FROM coupon_uses"
+                        " ORDER BY seq, code").fetchall()
+    assert rows == [("SAVE10", "pr-1", "o-1", "m-1", 1), ("SAVE-B", "pr-1", "o-2", None, 2),
+                    ("VIP-1", "pr-2", "o-2", None, 2)]

@@ -204,3 +204,12 @@ def test_a_retried_top_up_is_answered_once_and_tops_up_once(web):
     with web.box.ledger.reading() as conn:   # one drawer kick, for the one cash top-up
         kicks = conn.execute("SELECT COUNT(*) FROM print_jobs WHERE kind = 'drawer'").fetchone()
     assert kicks == (1,)
+
+
+def test_head_office_rule_ids_are_checked(web):
+    device = web.app.test_client()
+    device.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {web.box.device_token}"
+    for bad in ("", "x" * 65, "has space"):
+        r = device.post("/api/v1/device/promotions", json={"promotions": [
+            {"id": bad, "name": "总部", "kind": "percent_off", "percent": "5"}]})
+        assert r.status_code == 400 and r.get_json()["field"] == "id", bad

@@ -210,8 +210,8 @@
 
   // -- the member on the order: points, stored value, coupons, discount lines -------------
   // Fen one point pays: the order's member summary says; else the page's setting; else 1.
-  const fenPerPoint = () => (current && current.member && current.member.fen_per_point) ||
-    TB.fenPerPoint || 1;
+  const fenPerPoint = () => (current && current.member && current.member.point_value &&
+    TB.fen(current.member.point_value)) || TB.fenPerPoint || 1;
   function available(m) {
     const mem = current.member;
     if (m === "member_balance") return TB.fen(mem.balance);
