@@ -12,6 +12,9 @@ from .migrations import migrate
 from .orders import OrderEngine
 from .printing import PrintQueue
 from .promotions.commands import PromotionAdmin
+from .stock.purchasing import Purchasing
+from .stock.counts import Stocktake
+from .stock.levels import StockService
 
 
 class Box:
@@ -32,6 +35,9 @@ class Box:
         self.orders = OrderEngine(self.ledger, self.master, timezone=config.shop.timezone)
         self.members = MemberService(self.ledger, self.master, config.shop.timezone)
         self.promotions = PromotionAdmin(self.ledger)
+        self.purchasing = Purchasing(self.ledger, self.master, config.shop.timezone)
+        self.counts = Stocktake(self.ledger, self.master, config.shop.timezone)
+        self.stock = StockService(self.ledger, self.master, config.shop.timezone)
         self.printing = PrintQueue(self.ledger)
         self.device_token = private_token(device_token_path(config.data_dir))
         self.receipt_key = private_token(config.data_dir / "receipt.key")

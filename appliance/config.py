@@ -198,6 +198,26 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "font": Key("str", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
                     "Font for raster printing (chinese = raster)."),
     },
+    "label_printer": {
+        "backend": Key("choice", "none", "Label printer for shelf and product labels: usb or "
+                       "network (a TSPL label printer, raw port 9100), receipt (labels on the "
+                       "receipt printer in ESC/POS), simulated (a virtual one that keeps what it "
+                       "printed, for development) or none (label printing refused).",
+                       choices=("none", "simulated", "receipt", "usb", "network")),
+        "usb_vendor": Key("int", 0, "USB vendor id of the label printer (usb backend), e.g. "
+                          "0x2d37.", minimum=0, maximum=0xFFFF),
+        "usb_product": Key("int", 0, "USB product id of the label printer (usb backend).",
+                           minimum=0, maximum=0xFFFF),
+        "host": Key("str", "", "Label printer address (network backend).", check=_host_check),
+        "port": Key("int", 9100, "Label printer TCP port (network backend).",
+                    minimum=1, maximum=65535),
+        "width_mm": Key("int", 40, "Label width in millimetres (TSPL SIZE).",
+                        minimum=20, maximum=120),
+        "height_mm": Key("int", 30, "Label height in millimetres (TSPL SIZE).",
+                         minimum=10, maximum=200),
+        "gap_mm": Key("int", 2, "Gap between labels on the roll in millimetres (TSPL GAP; 0 "
+                      "for continuous paper).", minimum=0, maximum=20),
+    },
     "drawer": {
         "kick": Key("choice", "printer", "How the cash drawer is opened: through the printer's "
                     "drawer port, a GPIO relay, or none.", choices=("printer", "gpio", "none")),

@@ -26,10 +26,19 @@ from .errors import ValidationError
 log = logging.getLogger(__name__)
 
 #: The format this code reads and writes.
-DATA_FORMAT = 1
+DATA_FORMAT = 2
+
+
+def _rebuild_projections(cfg) -> None:
+    """the projections are built again from the journal (stock moves per record, issue 8)"""
+    from .ledger.projections import rebuild
+    ledger = Path(cfg.data_dir) / "ledger.db"
+    if ledger.exists():
+        rebuild(ledger)
+
 
 #: STEPS[n] migrates a data directory from format n to n + 1 (given the config).
-STEPS: dict[int, Callable] = {}
+STEPS: dict[int, Callable] = {1: _rebuild_projections}
 
 FORMAT_FILE = "format.json"
 

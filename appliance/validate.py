@@ -32,3 +32,13 @@ def text(value, field: str, limit: int, *, required: bool = False,
             else _("{field} must be one line without control characters", field=field),
             field=field)
     return value
+
+
+def whole(value, field: str, *, low: int, high: int) -> int:
+    """A whole number (not a bool) from ``low`` to ``high``, or a ValidationError naming it."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(_("{field} must be a whole number", field=field), field=field)
+    if not low <= value <= high:
+        raise ValidationError(_("{field} must be from {low} to {high}", field=field, low=low,
+                                high=high), field=field)
+    return value

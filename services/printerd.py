@@ -1,4 +1,4 @@
-"""printerd: prints core's queued receipts and opens the cash drawer.
+"""printerd: prints core's queued receipts and labels and opens the cash drawer.
 
 One working loop: report the printer's status (DLE EOT) to core, long-poll core for the next
 job, print it, report the outcome. A receipt counts as printed only when the status before
@@ -6,6 +6,12 @@ and after says the printer was ready; otherwise the job waits (with the reason o
 screen and on the status LED) and prints when the printer is back. A drawer kick is done
 once or reported failed, never repeated. The printer connection is opened on demand and
 dropped on any error, so an unplugged printer is picked up again when it comes back.
+
+Label jobs (kind ``label``) go to the label printer of ``[label_printer]`` as TSPL, or with
+``backend = "receipt"`` to the receipt printer as ESC/POS (then exactly like a receipt). A
+TSPL label printer has no status query all of them answer, so a label job counts as printed
+when the printer took the bytes, and fails with the reason when it did not (labels are not
+money: a person prints them again rather than have them appear hours later).
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from appliance.durable import read_json, write_json
 from drivers.drawer.kick import printer_kick_bytes, realtime_kick_bytes
 from drivers.drawer.watch import DrawerWatch
 from drivers.indicators.status_light import pattern_for
+from drivers.labels import escpos_label, transport as label_transport, tspl
+from drivers.labels.layout import Label, LabelSize
 from drivers.printer import escpos_out, status as printer_status, transport
 from drivers.printer.layout import Line
 
@@ -106,6 +114,15 @@ class Printer:
             raise transport.PrinterUnavailable("write_failed", f"printer {self.name}: {exc}") \
                 from None
 
+    def render_labels(self, document: dict) -> bytes:
+        """A label job's bytes as ESC/POS slips for this printer (backend = "receipt")."""
+        dummy = Dummy(profile=self.cfg.profile)
+        escpos_label.render(dummy, [Label.from_payload(d) for d in document["labels"]],
+                            document.get("kind", "shelf"), copies=document.get("copies", 1),
+                            chinese=self.cfg.chinese, paper_mm=document.get("paper_mm", 80),
+                            font_path=self.cfg.font)
+        return dummy.output
+
     def render(self, document: dict) -> bytes:
         """The receipt's bytes for this printer's profile and Chinese mode."""
         dummy = Dummy(profile=self.cfg.profile)
@@ -116,12 +133,47 @@ class Printer:
         return dummy.output
 
 
+class LabelPrinter:
+    """The TSPL label printer of ``[label_printer]``, opened for each job and closed after
+    it (a label printer sits idle most of the day; it may be switched off meanwhile)."""
+
+    def __init__(self, cfg):
+        self.cfg = cfg.label_printer
+        lp = self.cfg
+        self.size = LabelSize(lp.width_mm, lp.height_mm, lp.gap_mm)
+        self.kwargs = dict(usb_vendor=lp.usb_vendor, usb_product=lp.usb_product, host=lp.host,
+                           port=lp.port, timeout=cfg.printer.timeout_ms / 1000)
+        self.state_dir = cfg.sim_dir / "label_printer"
+        self.name = label_transport.describe(lp.backend, usb_vendor=lp.usb_vendor,
+                                             usb_product=lp.usb_product, host=lp.host,
+                                             port=lp.port)
+
+    def render(self, document: dict) -> bytes:
+        return tspl.job_bytes([Label.from_payload(d) for d in document["labels"]], self.size,
+                              document.get("kind", "shelf"), document.get("copies", 1))
+
+    def send(self, data: bytes) -> None:
+        dev = label_transport.open_label_printer(self.cfg.backend, state_dir=self.state_dir,
+                                                 **self.kwargs)
+        try:
+            dev._raw(data)
+        except label_transport.PrinterUnavailable:
+            raise
+        except Exception as exc:
+            raise label_transport.PrinterUnavailable(
+                "write_failed", f"{self.name}: {exc}", self.name) from None
+        finally:
+            dev.close()
+
+
 class Printerd:
     def __init__(self, cfg, client: CoreClient, daemon: Daemon, *, pins=None):
         self.cfg = cfg
         self.client = client
         self.daemon = daemon
         self.printer = Printer(cfg) if cfg.printer.backend != "none" else None
+        self.labels = LabelPrinter(cfg) \
+            if cfg.label_printer.backend in label_transport.DEVICE_BACKENDS else None
         state = cfg.data_dir / "printerd"
         state.mkdir(parents=True, exist_ok=True)
         self.printed = PrintedIds(state / "printed.json")
@@ -130,6 +182,7 @@ class Printerd:
         self._next_status = 0.0
         self.uplink_ok = True
         self.core_ok = False
+        self.low_stock = 0  # items at or below their low-stock level, as core last said
         self.pins = pins or GpioParts.none()
 
     # -- status ---------------------------------------------------------------------------
@@ -164,9 +217,13 @@ class Printerd:
             self.core_ok = code == 200
             if body:
                 self.uplink_ok = bool(body.get("uplink_ok", True))
+                low = body.get("low_stock") or 0  # a core without stock alerts says nothing
+                self.low_stock = low if isinstance(low, int) and not isinstance(low, bool) \
+                    else 0
         except CoreUnreachable:
             self.core_ok = False
-        self.pins.show(printer_ok=st["ready"], uplink_ok=self.uplink_ok, error=not self.core_ok)
+        self.pins.show(printer_ok=st["ready"], uplink_ok=self.uplink_ok, error=not self.core_ok,
+                       low_stock=self.low_stock > 0)
         return st
 
     # -- jobs -----------------------------------------------------------------------------
@@ -196,6 +253,8 @@ class Printerd:
             return
         if job["kind"] == "drawer":
             self.kick(job)
+        elif job["kind"] == "label":
+            self.print_labels(job)
         else:
             self.print_document(job)
 
@@ -244,6 +303,46 @@ class Printerd:
             log.error("job %s cannot be rendered for this printer: %s", job["id"], exc)
             self.report(job, "failed", reason)
             return
+        self.print_on_receipt_printer(job, data)
+
+    def print_labels(self, job: dict) -> None:
+        document = job.get("document") or {}
+        backend = self.cfg.label_printer.backend
+        if backend == "receipt":
+            if self.printer is None:
+                self.report(job, "failed", "no_printer")
+                return
+            try:
+                data = self.printer.render_labels(document)
+            except Exception as exc:  # noqa: BLE001 - a label that cannot be drawn must not jam printing
+                log.error("label job %s cannot be rendered: %s", job["id"], exc)
+                self.report(job, "failed", getattr(exc, "reason", "") or "layout")
+                return
+            self.print_on_receipt_printer(job, data)
+            return
+        if self.labels is None:
+            log.error("label job %s: no label printer is configured", job["id"])
+            self.report(job, "failed", "no_label_printer")
+            return
+        try:
+            data = self.labels.render(document)
+        except Exception as exc:  # noqa: BLE001 - as above
+            log.error("label job %s cannot be rendered: %s", job["id"], exc)
+            self.report(job, "failed", "layout")
+            return
+        try:
+            self.labels.send(data)
+        except (label_transport.PrinterUnavailable, ValueError) as exc:
+            log.error("label job %s not printed: %s", job["id"], exc)
+            self.report(job, "failed", getattr(exc, "reason", "") or "config")
+            return
+        self.printed.add(job["id"])
+        log.info("printed label job %s (%d label(s), %d bytes) on %s", job["id"],
+                 len(document.get("labels", [])), len(data), self.labels.name)
+        self.report(job, "printed")
+
+    def print_on_receipt_printer(self, job: dict, data: bytes) -> None:
+        """Print ``data`` once the printer is ready, confirmed by its status after."""
         told, told_at = None, 0.0
         while not self.daemon.stop.is_set():
             self.daemon.alive()
@@ -365,9 +464,10 @@ class GpioParts:
             return True
         return False
 
-    def show(self, *, printer_ok: bool, uplink_ok: bool, error: bool) -> None:
+    def show(self, *, printer_ok: bool, uplink_ok: bool, error: bool,
+             low_stock: bool = False) -> None:
         if self.light is not None:
-            self.light.show(pattern_for(printer_ok, uplink_ok, error))
+            self.light.show(pattern_for(printer_ok, uplink_ok, error, low_stock))
 
     def close(self) -> None:
         for part in (self.light, self.button, self.relay, self.drawer_sensor):

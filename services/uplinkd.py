@@ -402,19 +402,33 @@ class Uplink:
             return
         self.next_hb = time.monotonic() + self.m.heartbeat_seconds
         s = self.summary()
-        printer = None
+        printer = low_stock = None
         if self.core is not None:
             try:
                 printer = self.core.call("GET", "/device/printer", timeout=2)[1]
             except CoreUnreachable:
                 printer = {"state": "unknown", "reason": "core_unreachable"}
+            else:
+                low_stock = self._low_stock()   # not a second wait on a core that is down
         self.client.publish(self.t("hb"), contract.encode({
             "ts": format_ts(_now()), "session": s["session"], "backlog": s["backlog"],
             "oldest_unacked_age_s": s["oldest_unacked_age_s"], "last_seq": s["last_seq"],
-            "acked_seq": s["acked_seq"], "printer": printer,
+            "acked_seq": s["acked_seq"], "printer": printer, "low_stock": low_stock,
             "disk_free_mb": shutil.disk_usage(self.cfg.data_dir).free // 2 ** 20,
             "uptime_s": _uptime(), "clock_synced": self.clock.synced(),
             "version": __version__, "warning": self.warning}), qos=0)
+
+    def _low_stock(self) -> int | None:
+        """Items at or below their low-stock level, from core (it knows the catalog and the
+        shop's default level); None when core cannot say."""
+        try:
+            status, answer = self.core.call("GET", "/device/stock", timeout=2)[:2]
+        except CoreUnreachable:
+            return None
+        if status != 200 or not isinstance(answer, dict):
+            return None
+        n = answer.get("low_stock")
+        return n if isinstance(n, int) and not isinstance(n, bool) else None
 
     def report_to_core(self) -> None:
         if self.core is None or time.monotonic() < self.next_report:

@@ -75,3 +75,26 @@ def sign_in(page, base, pin, lang):
     for digit in pin:
         page.click(f"#pinpad button[data-d='{digit}']")
     page.click("#pinpad button[data-d='ok']")
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def phone_context(browser, lang="zh-CN"):
+    """A phone: 390x844 at twice the pixels, touch, in ``lang``."""
+    return browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True,
+                               has_touch=True, locale=lang)
+
+
+def watch(page, errors):
+    """Collect the page's uncaught script errors into ``errors``."""
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return page
+
+
+def fen(text: str) -> int:
+    """An amount as a screen shows it ("+￥-30.00", "−￥30.00", "-30.00") -> -3000."""
+    s = text.replace("￥", "").replace(",", "").replace("−", "-").replace("+", "").strip()
+    sign = -1 if s.startswith("-") else 1
+    whole, _, cents = s.lstrip("-").partition(".")
+    return sign * (int(whole) * 100 + int((cents + "00")[:2]))

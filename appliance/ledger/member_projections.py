@@ -39,7 +39,7 @@ def _points_adjusted(conn, rec: Record) -> None:
     d = rec.data
     member_move(conn, rec, d["member_id"], "points", d["delta"],
                 "gift" if d.get("gift") else "adjusted")
-    _move_stock(conn, d.get("stock", []), rec)
+    _move_stock(conn, d.get("stock", []), rec, d["member_id"])
 
 
 @handles("member.topped_up")

@@ -43,6 +43,33 @@ def replay(records: Iterable[Record]) -> sqlite3.Connection:
     return conn
 
 
+def rebuild(path) -> int:
+    """Empty every projection and apply the whole journal again, in one transaction (a data
+    migration, when a new version projects records it did not before). Returns the records
+    applied. Operational tables (print_jobs, visitors) keep their rows and states."""
+    from .store import iter_records
+    conn = sqlite3.connect(str(path), isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        schema.create_all(conn)
+        conn.execute("BEGIN IMMEDIATE")
+        # Records queue print jobs as they are applied; keep the queue's states instead.
+        conn.execute("CREATE TEMP TABLE saved_print_jobs AS SELECT * FROM print_jobs")
+        conn.execute("DELETE FROM print_jobs")
+        for table in schema.PROJECTION_TABLES:
+            conn.execute(f"DELETE FROM {table}")
+        n = 0
+        for rec in iter_records(conn):
+            apply(conn, rec)
+            n += 1
+        conn.execute("INSERT OR REPLACE INTO print_jobs SELECT * FROM saved_print_jobs")
+        conn.execute("COMMIT")
+        return n
+    finally:
+        conn.close()
+
+
 def snapshot(conn: sqlite3.Connection) -> dict[str, list[tuple]]:
     return {t: sorted(conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr)
             for t in schema.PROJECTION_TABLES}
@@ -64,13 +91,20 @@ def _recompute_subtotal(conn, order_id: str) -> None:
                  " WHERE order_id = ?) WHERE id = ?", (order_id, order_id))
 
 
-def _move_stock(conn, moves: list[dict], rec: Record) -> None:
+def _move_stock(conn, moves: list[dict], rec: Record, ref: str | None = None) -> None:
+    """Every stock move of every record type comes through here: the level, and one row of
+    the product's history (``stock_moves``) with its reason and what it belongs to."""
     for m in moves:
-        conn.execute(
+        product, variant = m["product_id"], m.get("variant_id", "")
+        after = conn.execute(
             "INSERT INTO stock_levels (product_id, variant_id, qty, last_seq) VALUES (?,?,?,?) "
             "ON CONFLICT(product_id, variant_id) DO UPDATE SET qty = qty + excluded.qty, "
-            "last_seq = excluded.last_seq",
-            (m["product_id"], m.get("variant_id", ""), m["delta"], rec.seq))
+            "last_seq = excluded.last_seq RETURNING qty",
+            (product, variant, m["delta"], rec.seq)).fetchone()[0]
+        conn.execute("INSERT INTO stock_moves (seq, product_id, variant_id, delta, after, reason,"
+                     " ref, ts) VALUES (?,?,?,?,?,?,?,?)",
+                     (rec.seq, product, variant, m["delta"], after, m.get("reason", rec.type),
+                      m.get("ref", ref), rec.ts))
 
 
 def member_move(conn, rec: Record, member_id: str, kind: str, delta: int, reason: str,
@@ -250,7 +284,7 @@ def _paid(conn, rec: Record) -> None:
     _touch(conn, d["order_id"], rec, status="paid", receipt_no=d["receipt_no"],
            completed_at=rec.ts, completed_by=rec.actor.get("staff", ""))
     _set_counter(conn, "receipt_no", d["receipt_no"])
-    _move_stock(conn, d.get("stock", []), rec)
+    _move_stock(conn, d.get("stock", []), rec, d["order_id"])
     points = d.get("points")
     if points:
         for line_id, n in points["lines"].items():
@@ -278,6 +312,11 @@ def _reprinted(conn, rec: Record) -> None:
 
 @handles("drawer.opened")
 def _drawer_opened(conn, rec: Record) -> None:
+    _queue_print_jobs(conn, rec.data, rec)
+
+
+@handles("labels.printed")
+def _labels_printed(conn, rec: Record) -> None:
     _queue_print_jobs(conn, rec.data, rec)
 
 
@@ -319,7 +358,7 @@ def _refunded(conn, rec: Record) -> None:
                     "reversed", d["order_id"])
     conn.execute("UPDATE orders SET refunded = refunded + ? WHERE id = ?",
                  (d["amount"], d["order_id"]))
-    _move_stock(conn, d.get("stock", []), rec)
+    _move_stock(conn, d.get("stock", []), rec, d["order_id"])
     _touch(conn, d["order_id"], rec)
 
 
@@ -329,8 +368,9 @@ def _refunded(conn, rec: Record) -> None:
 def _stock_adjusted(conn, rec: Record) -> None:
     d = rec.data
     _move_stock(conn, [{"product_id": d["product_id"], "variant_id": d.get("variant_id", ""),
-                        "delta": d["delta"]}], rec)
+                        "delta": d["delta"], "reason": d["reason"]}], rec)
 
 
 # Modules that own record types of their own register their handlers on import.
 from . import member_projections, promotion_projections  # noqa: E402,F401
+from . import purchasing_projections, stock_projections, stocktake_projections  # noqa: E402,F401

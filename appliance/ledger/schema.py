@@ -246,6 +246,115 @@ CREATE TABLE IF NOT EXISTS coupon_uses (
     PRIMARY KEY (code, order_id)
 );
 
+-- Stock (issue 8): every move of every record, for a product's history; the rules that say
+-- when stock is low and how to reorder; purchase orders, deliveries and stocktakes.
+CREATE TABLE IF NOT EXISTS stock_moves (
+    seq             INTEGER NOT NULL,       -- the journal record that made it
+    product_id      TEXT NOT NULL,
+    variant_id      TEXT NOT NULL DEFAULT '',
+    delta           INTEGER NOT NULL,
+    after           INTEGER NOT NULL,
+    reason          TEXT NOT NULL,
+    ref             TEXT,                   -- order, receipt, count ... it belongs to
+    ts              TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS stock_moves_product ON stock_moves(product_id, variant_id, seq);
+CREATE INDEX IF NOT EXISTS stock_moves_reason ON stock_moves(reason, ts);
+
+CREATE TABLE IF NOT EXISTS stock_rules (
+    product_id      TEXT NOT NULL,
+    variant_id      TEXT NOT NULL DEFAULT '',
+    low_level       INTEGER NOT NULL DEFAULT 0,     -- alert at or below; 0: no alert
+    lead_time_days  INTEGER NOT NULL DEFAULT 0,
+    supplier_id     TEXT,
+    pack_qty        INTEGER NOT NULL DEFAULT 1,     -- order in multiples of this
+    last_seq        INTEGER NOT NULL,
+    PRIMARY KEY (product_id, variant_id)
+);
+
+CREATE TABLE IF NOT EXISTS purchase_orders (
+    id              TEXT PRIMARY KEY,
+    number          TEXT NOT NULL UNIQUE,
+    supplier_id     TEXT NOT NULL,
+    status          TEXT NOT NULL,          -- open | partly_received | received | closed | cancelled
+    note            TEXT NOT NULL DEFAULT '',
+    expected_on     TEXT NOT NULL DEFAULT '',
+    created_at      TEXT NOT NULL,
+    created_by      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL,
+    last_seq        INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS po_lines (
+    po_id           TEXT NOT NULL REFERENCES purchase_orders(id),
+    line_id         TEXT NOT NULL,
+    pos             INTEGER NOT NULL,
+    product_id      TEXT NOT NULL,
+    variant_id      TEXT NOT NULL DEFAULT '',
+    name            TEXT NOT NULL,
+    qty             INTEGER NOT NULL,
+    unit_cost       INTEGER NOT NULL,
+    received_qty    INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (po_id, line_id)
+);
+
+CREATE TABLE IF NOT EXISTS receipts_in (
+    id              TEXT PRIMARY KEY,
+    po_id           TEXT,                   -- NULL: a delivery without an order
+    supplier_id     TEXT,
+    note            TEXT NOT NULL DEFAULT '',
+    received_at     TEXT NOT NULL,
+    received_by     TEXT NOT NULL,
+    seq             INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS receipt_in_lines (
+    receipt_id      TEXT NOT NULL REFERENCES receipts_in(id),
+    pos             INTEGER NOT NULL,
+    product_id      TEXT NOT NULL,
+    variant_id      TEXT NOT NULL DEFAULT '',
+    qty             INTEGER NOT NULL,
+    unit_cost       INTEGER NOT NULL,
+    po_line_id      TEXT,
+    PRIMARY KEY (receipt_id, pos)
+);
+
+CREATE TABLE IF NOT EXISTS counts (
+    id              TEXT PRIMARY KEY,
+    number          TEXT NOT NULL UNIQUE,
+    scope           TEXT NOT NULL,          -- JSON: {"all": true} | {"categories": [...]}
+    blind           INTEGER NOT NULL,
+    status          TEXT NOT NULL,          -- open | approved | cancelled
+    note            TEXT NOT NULL DEFAULT '',
+    started_at      TEXT NOT NULL,
+    started_by      TEXT NOT NULL,
+    finished_at     TEXT,
+    finished_by     TEXT,
+    last_seq        INTEGER NOT NULL
+);
+-- Per counted item: the sum of every phone's entries and the system level at the last one.
+CREATE TABLE IF NOT EXISTS count_items (
+    count_id        TEXT NOT NULL REFERENCES counts(id),
+    product_id      TEXT NOT NULL,
+    variant_id      TEXT NOT NULL DEFAULT '',
+    counted         INTEGER NOT NULL,
+    expected        INTEGER NOT NULL,       -- system level at the item's last entry
+    entries         INTEGER NOT NULL,
+    last_seq        INTEGER NOT NULL,
+    PRIMARY KEY (count_id, product_id, variant_id)
+);
+CREATE TABLE IF NOT EXISTS count_entries (
+    id              TEXT PRIMARY KEY,
+    count_id        TEXT NOT NULL REFERENCES counts(id),
+    product_id      TEXT NOT NULL,
+    variant_id      TEXT NOT NULL DEFAULT '',
+    qty             INTEGER NOT NULL,
+    level           INTEGER NOT NULL,
+    staff           TEXT NOT NULL,
+    terminal        TEXT NOT NULL,
+    ts              TEXT NOT NULL,
+    seq             INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS count_entries_count ON count_entries(count_id, seq);
+
 -- Visitors counted by the door sensor, per shop-local hour ("2026-11-26T14"), for the
 -- conversion rate (operational: not a projection of the journal).
 CREATE TABLE IF NOT EXISTS visitors (
@@ -258,7 +367,9 @@ CREATE TABLE IF NOT EXISTS visitors (
 #: states later move without journal records, so it is left out of the comparison).
 PROJECTION_TABLES = ("orders", "order_lines", "payments", "refunds", "refund_lines",
                      "refund_tenders", "stock_levels", "counters", "members", "member_moves",
-                     "member_topups", "member_levels", "promotions", "coupon_uses")
+                     "member_topups", "member_levels", "promotions", "coupon_uses",
+                     "stock_moves", "stock_rules", "purchase_orders", "po_lines", "receipts_in",
+                     "receipt_in_lines", "counts", "count_items", "count_entries")
 
 
 #: Columns added after a table first shipped: (table, column, definition).
@@ -279,14 +390,19 @@ ADDED_COLUMNS = (
     ("payments", "points", "INTEGER NOT NULL DEFAULT 0"),       # points spent (points tender)
     ("payments", "stored_change", "INTEGER NOT NULL DEFAULT 0"),  # change put on the card
     ("refund_tenders", "points", "INTEGER NOT NULL DEFAULT 0"),
+    # issue 8: the moving-average unit cost (NULL until the first delivery is received)
+    ("stock_levels", "avg_cost", "INTEGER"),
 )
 
 
 def _add_columns(conn) -> None:
+    missing = []
     for table, column, definition in ADDED_COLUMNS:
         have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
         if have and column not in have:
-            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+            missing.append(f"ALTER TABLE {table} ADD COLUMN {column} {definition};")
+    if missing:
+        conn.executescript("BEGIN;" + "".join(missing) + "COMMIT;")
 
 
 def create_all(conn) -> None:
@@ -294,5 +410,7 @@ def create_all(conn) -> None:
     # after creating new tables, so a new ledger and a migrated one have the same columns in
     # the same order (the replay check compares rows).
     _add_columns(conn)
-    conn.executescript(JOURNAL + META + PROJECTIONS)
+    # One transaction: table by table, each CREATE would be a commit of its own, and the
+    # WAL would start every run some 700 KB long.
+    conn.executescript("BEGIN;" + JOURNAL + META + PROJECTIONS + "COMMIT;")
     _add_columns(conn)

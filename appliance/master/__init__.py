@@ -20,16 +20,18 @@ from .ean import (ean13_check_digit, is_valid_ean8, is_valid_ean13, make_interna
 from .settings import SETTINGS_SCHEMA, TENDER_METHODS, Settings
 from .staff import ROLES, Staff, StaffDirectory, check_pin, hash_pin, role_at_least
 from .storage import AtomicJSONStorage, CorruptStorageError
+from .suppliers import Contract, Supplier, SupplierDirectory
 
 log = logging.getLogger(__name__)
 
 CATALOG_FILE = "catalog.json"
 STAFF_FILE = "staff.json"
 SETTINGS_FILE = "settings.json"
+SUPPLIERS_FILE = "suppliers.json"
 
 
 class MasterData:
-    """The master data directory. One lock guards writes to all three files."""
+    """The master data directory. One lock guards writes to all its files."""
 
     def __init__(self, directory):
         self.path = Path(directory)
@@ -42,6 +44,7 @@ class MasterData:
             self.catalog = Catalog(self._open(CATALOG_FILE), self.lock)
             self.staff = StaffDirectory(self._open(STAFF_FILE), self.lock)
             self.settings = Settings(self._open(SETTINGS_FILE), self.lock)
+            self.suppliers = SupplierDirectory(self._open(SUPPLIERS_FILE), self.lock)
         except BaseException:
             self.close()
             raise
@@ -64,9 +67,11 @@ class MasterData:
 
 
 __all__ = [
-    "AtomicJSONStorage", "Catalog", "CatalogImportError", "Category", "CorruptStorageError",
+    "AtomicJSONStorage", "Catalog", "CatalogImportError", "Category", "Contract",
+    "CorruptStorageError",
     "CsvRowError", "ImportResult", "MasterData", "Product", "ROLES", "SETTINGS_SCHEMA",
-    "Settings", "Staff", "StaffDirectory", "TENDER_METHODS", "Variant", "check_pin",
+    "Settings", "Staff", "StaffDirectory", "Supplier", "SupplierDirectory", "TENDER_METHODS",
+    "Variant", "check_pin",
     "ean13_check_digit", "export_catalog", "hash_pin", "import_catalog", "is_valid_ean13",
     "is_valid_ean8", "make_internal_ean13", "role_at_least", "validate_barcode",
 ]

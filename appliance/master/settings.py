@@ -81,6 +81,27 @@ def _any(_value) -> str | None:
     return None
 
 
+def _days(low: int, high: int):
+    def check(value: int) -> str | None:
+        if not low <= value <= high:
+            return f"must be from {low} to {high} days"
+        return None
+    return check
+
+
+def _count(value: int) -> str | None:
+    if not 0 <= value <= 1_000_000:
+        return "must be a count from 0 to 1000000"
+    return None
+
+
+def _ean_prefix(value: str) -> str | None:
+    if not (value.isdigit() and value.isascii() and 2 <= len(value) <= 7
+            and value[:2] in {str(n) for n in range(20, 30)}):
+        return "must be 2 to 7 digits starting 20 to 29 (in-store EAN-13 codes)"
+    return None
+
+
 SETTINGS_SCHEMA: dict[str, Setting] = {
     "shop.name": Setting(str, "Tillbox 演示店", _max_len(60, required=True),
                          "shop name, printed at the top of receipts"),
@@ -108,6 +129,24 @@ SETTINGS_SCHEMA: dict[str, Setting] = {
     "members.max_change_to_card": Setting(int, 10000, _amount_range,
                                           "largest change (fen) a cashier may put on a card"
                                           " (存零); more is a top-up"),
+    # stock (issue 8; docs/stock.md)
+    "stock.low_stock_default": Setting(int, 0, _count,
+                                       "alert at or below this many when a product has no"
+                                       " low-stock level of its own (0: no alert)"),
+    "stock.velocity_days": Setting(int, 28, _days(7, 365),
+                                   "days of sales that give a product's daily sales rate"),
+    "stock.reorder_cover_days": Setting(int, 14, _days(1, 365),
+                                        "days of sales a reorder should cover beyond the"
+                                        " supplier's lead time"),
+    "stock.slow_mover_days": Setting(int, 60, _days(7, 730),
+                                     "a product with stock and no sale in this many days is"
+                                     " a slow mover"),
+    "stock.contract_reminder_days": Setting(int, 30, _days(1, 365),
+                                            "remind this many days before a supplier"
+                                            " contract ends"),
+    "labels.ean_prefix": Setting(str, "20", _ean_prefix,
+                                 "prefix of the in-store EAN-13 codes given to products"
+                                 " without a barcode"),
 }
 
 

@@ -22,7 +22,7 @@ from ..ledger.store import Transaction
 from ..master import MasterData
 from ..orders.permissions import Actor, require
 from ..tenders import MEMBER_METHODS, METHODS
-from ..validate import text
+from ..validate import text, whole
 from . import model
 from .model import Member
 
@@ -40,15 +40,6 @@ class TopUpResult:
     balance: int          # after the top-up
     change: int
     member: Member
-
-
-def _whole(value, field: str, *, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(_("{field} must be a whole number", field=field), field=field)
-    if not low <= value <= high:
-        raise ValidationError(_("{field} must be from {low} to {high}", field=field, low=low,
-                                high=high), field=field)
-    return value
 
 
 class MemberService:
@@ -247,7 +238,7 @@ class MemberService:
                       note: str = "") -> Member:
         """A manager's correction, with the reason on the journal record."""
         require(actor, "member.points", what="correcting points")
-        delta = _whole(delta, "delta", low=-MAX_POINTS_DELTA, high=MAX_POINTS_DELTA)
+        delta = whole(delta, "delta", low=-MAX_POINTS_DELTA, high=MAX_POINTS_DELTA)
         if delta == 0:
             raise ValidationError(_("delta must not be 0"), field="delta")
         reason = text(reason, "reason", 80, required=True)

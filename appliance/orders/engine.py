@@ -212,6 +212,13 @@ class OrderEngine:
                      (product_id, variant_id))
         return row[0] if row else 0
 
+    def _unit_cost_in_tx(self, tx: Transaction, product, variant) -> int:
+        """What one unit cost the shop: the moving average of what was received (issue 8),
+        or the catalog's cost until something has been received."""
+        row = tx.one("SELECT avg_cost FROM stock_levels WHERE product_id = ? AND variant_id = ?",
+                     (product.id, variant.id if variant else ""))
+        return row[0] if row and row[0] is not None else product.cost_of(variant)
+
     def _check_stock(self, tx: Transaction, product_id: str, variant_id: str, name: str,
                      wanted: int) -> None:
         if self.master.settings.get("orders.allow_negative_stock"):
@@ -311,7 +318,7 @@ class OrderEngine:
                     "barcode": barcode or "", "name": product.name,
                     "spec": " ".join(f"{k}:{v}" for k, v in variant.spec.items()) if variant
                     else "", "unit": product.unit, "qty": qty, "list_price": list_price,
-                    "unit_price": price, "cost": product.cost_of(variant),
+                    "unit_price": price, "cost": self._unit_cost_in_tx(tx, product, variant),
                     "override_by": override_by, "stock_tracked": product.stock_tracked,
                     "category_id": product.category_id or ""}})
             if override_by:
@@ -1024,7 +1031,9 @@ class OrderEngine:
         if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0 \
                 or abs(delta) > 1_000_000:
             raise ValidationError(_("delta must be a non-zero whole number"), field="delta")
-        reason = text(reason, "reason", 40, required=True)
+        from ..stock.reasons import manual_reason
+        note = text(note, "note", 200, multiline=True)
+        reason = manual_reason(reason, note)
         product = self.master.catalog.find_product(product_id)
         if product is None:
             raise NotFound(_("product {product_id} does not exist", product_id=product_id))
@@ -1033,7 +1042,7 @@ class OrderEngine:
         with self.ledger.transaction() as tx:
             tx.append("stock.adjusted", self._actor(actor), {
                 "product_id": product_id, "variant_id": variant_id, "delta": delta,
-                "reason": reason, "note": text(note, "note", 200, multiline=True)})
+                "reason": reason, "note": note})
             audit.info("stock adjusted product=%s variant=%s delta=%d by=%s reason=%s",
                        product_id, variant_id, delta, actor.staff_id, reason)
             return self._stock_in_tx(tx, product_id, variant_id)

@@ -21,6 +21,12 @@ PERMISSIONS: dict[str, str] = {
     "refund.over_limit": "manager",
     "price.override": "manager",
     "stock.adjust": "manager",
+    "stock.view": "assistant",           # levels, history, low stock
+    "stock.count": "assistant",          # count entries on an open stocktake
+    "stock.receive": "assistant",        # receive deliveries, against an order or not
+    "stock.count.manage": "manager",     # start, review (expected quantities), approve counts
+    "purchasing": "manager",             # suppliers, contracts, purchase orders, stock rules
+    "labels.print": "assistant",
     "catalog.edit": "manager",     # add or edit products from a phone or the counter
     # members (issue 7)
     "member.view": "assistant",

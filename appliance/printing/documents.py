@@ -77,6 +77,10 @@ def document_for(box, job: dict) -> dict:
     """The printable document for a claimed job (empty for a drawer kick)."""
     if job["kind"] == "drawer":
         return {}
+    if job["kind"] == "label":
+        # Labels are laid out by printerd for its label printer (size from its config); the
+        # receipt width is for labels on the receipt printer.
+        return {**job["payload"], "paper_mm": box.master.settings.get("receipt.width_mm")}
     if job["kind"] == "report":
         if job["payload"].get("document") == SETUP_DOCUMENT:
             return setup_slip(box, job["payload"])

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
 MAX_AGE = {"receipt": timedelta(hours=1), "report": timedelta(hours=1),
-           "drawer": timedelta(seconds=15)}
+           "label": timedelta(hours=1), "drawer": timedelta(seconds=15)}
 PENDING = ("queued", "printing", "waiting")
 FINAL = ("printed", "failed", "expired")
 #: What printerd may report about a job it holds.

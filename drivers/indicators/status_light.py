@@ -15,18 +15,25 @@ BLINKS: dict[str, tuple[tuple[float, float], ...]] = {
     "offline": ((1.0, 1.0),),                  # head office unreachable: slow blink
     "printer": ((0.2, 0.2),),                  # printer problem: fast blink
     "error": ((0.15, 0.15), (0.15, 0.85)),     # double flash, then a pause
+    # Items at or below their low-stock level: on, with a short dark wink every 3 s ("ready,
+    # but look at the stock"); shown only when nothing else is wrong.
+    "stock": ((2.7, 0.3),),
 }
 PATTERNS = tuple(STEADY) + tuple(BLINKS)
 
 
-def pattern_for(printer_ok: bool, uplink_ok: bool, error: bool) -> str:
-    """The one pattern to show when several things are wrong: error > printer > offline."""
+def pattern_for(printer_ok: bool, uplink_ok: bool, error: bool,
+                low_stock: bool = False) -> str:
+    """The one pattern to show when several things are wrong:
+    error > printer > offline > stock."""
     if error:
         return "error"
     if not printer_ok:
         return "printer"
     if not uplink_ok:
         return "offline"
+    if low_stock:
+        return "stock"
     return "ready"
 
 

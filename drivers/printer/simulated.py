@@ -12,7 +12,6 @@ printer thread and the web UI (another process) share the directory.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import math
@@ -20,12 +19,13 @@ import socket
 import struct
 import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from appliance.durable import write_json
+
+from .. import simstate
 
 from .decode import (Barcode, Cut, Decoder, DrawerKick, Image, Qr, StatusRequest, Text,
                      Unknown)
@@ -54,23 +54,8 @@ def _now_iso(ts: float | None = None) -> str:
 _write_json = write_json  # atomic and durable (appliance.durable)
 
 
-def _read_json(path: Path) -> dict | None:
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except FileNotFoundError:
-        return None
-
-
-@contextmanager
-def _locked(state_dir: Path):
-    state_dir.mkdir(parents=True, exist_ok=True)
-    with open(state_dir / ".lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+_read_json = simstate.read_json
+_locked = simstate.locked
 
 
 # -- faults ----------------------------------------------------------------------------------
@@ -131,38 +116,16 @@ def _paper_dir(state_dir: Path) -> Path:
 
 def _tear_off(state_dir: Path, piece: dict) -> int:
     """Put a piece of paper on the roll; returns its number."""
-    paper = _paper_dir(state_dir)
-    with _locked(Path(state_dir)):
-        paper.mkdir(parents=True, exist_ok=True)
-        # A counter rather than the highest file, so numbers are not reused after clear_paper.
-        counter = _read_json(paper / "counter.json") or {"last": 0}
-        n = counter["last"] + 1
-        _write_json(paper / f"{n:06d}.json", {"n": n, "at": _now_iso(), **piece})
-        _write_json(paper / "counter.json", {"last": n})
-    return n
-
-
-def _roll_files(state_dir: Path) -> list[Path]:
-    paper = _paper_dir(state_dir)
-    if not paper.is_dir():
-        return []
-    return sorted((p for p in paper.glob("[0-9]*.json") if p.stem.isdigit()), reverse=True)
+    return simstate.add_pieces(state_dir, "paper", [piece])[0]
 
 
 def paper_roll(state_dir: Path, limit: int = 20) -> list[dict]:
     """The last pieces of paper, newest first."""
-    pieces = []
-    for path in _roll_files(state_dir)[:limit]:
-        piece = _read_json(path)
-        if piece is not None:
-            pieces.append(piece)
-    return pieces
+    return simstate.newest_pieces(state_dir, "paper", limit)
 
 
 def clear_paper(state_dir: Path) -> None:
-    with _locked(Path(state_dir)):
-        for path in _roll_files(state_dir):
-            path.unlink(missing_ok=True)
+    simstate.clear_pieces(state_dir, "paper")
 
 
 # -- drawer ----------------------------------------------------------------------------------

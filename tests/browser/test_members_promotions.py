@@ -10,35 +10,15 @@ earned), on screen and through the API.
 Screenshots go to $TILLBOX_SCREENSHOTS, else to the test's temporary directory.
 """
 
-from browser_helpers import browser, core, needs_chromium, shots, sign_in  # noqa: F401 (fixtures)
+from browser_helpers import (PHONE, browser, core, fen, needs_chromium,  # noqa: F401
+                             phone_context, shots, sign_in, watch)
 
 pytestmark = needs_chromium
-PHONE = {"width": 390, "height": 844}
 # Demo products without specs (appliance/demo/catalog.csv) and their barcodes.
 MAOJIAN = ("信阳毛尖 250g", "2000000001982", 9800)
 CAKES = ("台湾凤梨酥 12枚", "6920518001075", 5800)
 MEMBER_PHONE = "13700007777"
 POINTS_BEFORE = 1000
-
-
-
-
-def phone_context(browser):
-    return browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True,
-                               has_touch=True, locale="zh-CN")
-
-
-def watch(page, errors):
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    return page
-
-
-def fen(text: str) -> int:
-    """"￥-30.00" or "-30.00" -> -3000."""
-    s = text.replace("￥", "").replace(",", "").strip()
-    sign = -1 if s.startswith("-") else 1
-    whole, _, cents = s.lstrip("-").partition(".")
-    return sign * (int(whole) * 100 + int((cents + "00")[:2]))
 
 
 def test_threshold_rule_member_points_from_phone_to_counter(core, browser, shots):

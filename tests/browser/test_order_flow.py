@@ -195,9 +195,10 @@ def test_editing_a_product_does_not_undo_sales_made_meanwhile(core, browser):
     p.goto(f"{base}/phone")
     p.click(".tabs button[data-tab='stock']")
     p.fill("#stock-q", tea.name)
-    item = f"#stock-list .product:has-text('{tea.name}')"
-    p.wait_for_function("document.querySelectorAll('#stock-list .product').length <= 3")
-    p.click(item)
+    item = f"#stock-list .stock-item:has-text('{tea.name}') >> nth=0"
+    p.wait_for_function("document.querySelectorAll('#stock-list .stock-item').length <= 3")
+    p.click(item)                          # the item's page: stock, history, actions
+    p.click("#st-act-edit")
     p.wait_for_selector("#product-dialog[open]")
     before = box.orders.stock_level(tea.id, vid)
     # The counter sells one while the form is open.

@@ -35,11 +35,18 @@ def test_data_from_before_format_files_counts_as_format_1(cfg):
     assert current_format(cfg.data_dir) == 1
 
 
+def format_1(cfg):
+    """Data written by a box of format 1 (the first release)."""
+    Box(cfg).close()
+    (cfg.data_dir / "format.json").write_text('{"format": 1}')
+
+
 def test_steps_run_in_order_after_a_backup_and_keep_the_sales(cfg):
     with Box(cfg) as box:
         cashier = box.master.staff.add("收银", "cashier", "1001")
         box.orders.open_order(Actor(cashier.id, "cashier", "counter"))
         head = box.ledger.head()
+    (cfg.data_dir / "format.json").write_text('{"format": 1}')
     assert head[0] >= 1
     ran = []
 
@@ -73,7 +80,7 @@ def test_steps_run_in_order_after_a_backup_and_keep_the_sales(cfg):
 
 
 def test_a_failed_step_leaves_the_format_where_it_was(cfg):
-    Box(cfg).close()
+    format_1(cfg)
 
     def broken(_c):
         raise RuntimeError("disk full")
@@ -95,7 +102,7 @@ def test_newer_data_is_refused_and_left_alone(cfg):
 
 
 def test_a_missing_step_is_an_error(cfg):
-    Box(cfg).close()
+    format_1(cfg)
     with pytest.raises(MigrationError, match="no migration from data format 1 to 2"):
         migrate(cfg, steps={}, target=2)
 
@@ -110,3 +117,35 @@ def test_the_cli_says_why_in_one_line_with_status_2(cfg, tmp_path):
     bad = subprocess.run(run, capture_output=True, text=True)
     assert bad.returncode == 2
     assert bad.stderr.count("\n") == 1 and "format 7, newer than" in bad.stderr
+
+
+def test_format_2_rebuilds_the_projections_with_each_products_stock_history(cfg):
+    """A format-1 ledger has stock levels but no stock_moves; the step projects them from
+    the journal, keeps the print queue's states, and the projections equal a replay."""
+    from appliance.ledger import projections
+    from appliance.master.catalog import Product
+    with Box(cfg) as box:
+        owner = box.master.staff.add("店主", "owner", "2468")
+        who = Actor(owner.id, "owner", "counter")
+        tea = box.master.catalog.save_product(Product(
+            id="", sku="T", name="龙井", category_id=None, unit="盒", price=6800, cost=0))
+        box.orders.adjust_stock(who, tea.id, 10, "opening_stock")
+        order = box.orders.open_order(who)
+        box.orders.add_line(who, order.id, product_id=tea.id, qty=2)
+        box.orders.add_payment(who, order.id, "cash", 13600)
+    db = sqlite3.connect(cfg.ledger_path)
+    db.execute("DELETE FROM stock_moves")             # as a format-1 box left it
+    db.execute("UPDATE print_jobs SET state = 'printed'")
+    db.commit()
+    db.close()
+    (cfg.data_dir / "format.json").write_text('{"format": 1}')
+    done = migrate(cfg)
+    assert done[-1] == "format 1 → 2: the projections are built again from the journal" \
+                       " (stock moves per record, issue 8)"
+    db = sqlite3.connect(cfg.ledger_path)
+    assert db.execute("SELECT delta, after, reason FROM stock_moves ORDER BY seq").fetchall() \
+        == [(10, 10, "opening_stock"), (-2, 8, "sale")]
+    assert {s for (s,) in db.execute("SELECT state FROM print_jobs")} == {"printed"}
+    from appliance.ledger import iter_records
+    replayed = projections.replay(iter_records(db))
+    assert projections.snapshot(replayed) == projections.snapshot(db)

@@ -149,4 +149,5 @@ def approver(data: dict) -> Actor | None:
     return Actor(staff.id, staff.role, g.actor.terminal)
 
 
-from . import auth, device, events, hardware, members, orders, products, promotions  # noqa: E402,F401  (registers the routes)
+from . import (auth, device, events, hardware, labels, members, orders, products,  # noqa
+               promotions, purchasing, stock, stocktake)  # noqa: E402,F401  (registers the routes)

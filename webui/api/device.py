@@ -40,8 +40,8 @@ def publish_job(job: dict) -> None:
 def next_print_job():
     wait = min(max(request.args.get("wait", 0, type=float), 0.0), LONG_POLL_MAX)
     kind = request.args.get("kind") or None
-    if kind not in (None, "receipt", "drawer", "report"):
-        raise ValidationError(_("kind must be receipt, drawer or report"), field="kind")
+    if kind not in (None, "receipt", "drawer", "report", "label"):
+        raise ValidationError(_("kind must be receipt, drawer, report or label"), field="kind")
     job = box().printing.claim(wait=wait, kind=kind)
     if job is None:
         return "", 204
@@ -82,7 +82,18 @@ def printer_status():
     devices = current_app.config["DEVICES"]
     if devices.printer_reported(status):
         publish("printer", devices.printer())
-    return jsonify({"printer": devices.printer(), "uplink_ok": devices.uplink_ok()})
+    return jsonify({"printer": devices.printer(), "uplink_ok": devices.uplink_ok(),
+                    "low_stock": _low_stock()})
+
+
+def _low_stock() -> int | None:
+    """Items at or below their low-stock level, for the status LED; None when it cannot be
+    worked out (a broken count must not stop the printer's status getting through)."""
+    try:
+        return box().stock.low_stock_count()
+    except Exception:  # noqa: BLE001
+        log.exception("cannot count low-stock items for printerd")
+        return None
 
 
 @bp.get("/device/printer")

@@ -37,7 +37,10 @@ def test_real_timings_are_the_documented_ones():
     on1, gap = BLINKS["error"][0]
     on2, pause = BLINKS["error"][1]
     assert on1 == on2 and pause > 3 * gap
-    assert set(PATTERNS) == {"ready", "offline", "printer", "error", "off"}
+    # Low stock: mostly on (the box is fine), with a short dark wink a cashier can notice.
+    [(on, off)] = BLINKS["stock"]
+    assert on > 5 * off and on + off == 3.0
+    assert set(PATTERNS) == {"ready", "offline", "printer", "error", "off", "stock"}
 
 
 @pytest.mark.parametrize("printer_ok, uplink_ok, error, expected", [

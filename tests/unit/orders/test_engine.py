@@ -253,10 +253,20 @@ def test_negative_stock_refused_when_the_shop_says_so(shop):
         e.add_line(shop.assistant, order.id, barcode=TEA)
 
 
-def test_stock_adjustment_needs_a_manager(shop):
+def test_stock_adjustment_needs_a_manager_and_a_known_reason(shop):
     with pytest.raises(Forbidden):
-        shop.engine.adjust_stock(shop.cashier, shop.tea.id, 5, "found")
-    assert shop.engine.adjust_stock(shop.manager, shop.tea.id, 5, "found") == 5
+        shop.engine.adjust_stock(shop.cashier, shop.tea.id, 5, "count")
+    with pytest.raises(ValidationError, match="reason must be one of"):
+        shop.engine.adjust_stock(shop.manager, shop.tea.id, 5, "found")
+    with pytest.raises(ValidationError, match="note"):
+        shop.engine.adjust_stock(shop.manager, shop.tea.id, 5, "other")
+    assert shop.engine.adjust_stock(shop.manager, shop.tea.id, 5, "other",
+                                    note="found behind the shelf") == 5
+    assert shop.engine.adjust_stock(shop.manager, shop.tea.id, -1, "damaged") == 4
+    with shop.ledger.reading() as conn:
+        moves = conn.execute("SELECT delta, after, reason FROM stock_moves WHERE product_id = ?"
+                             " ORDER BY seq", (shop.tea.id,)).fetchall()
+    assert moves == [(5, 5, "other"), (-1, 4, "damaged")]
 
 
 def test_customer_phone_is_checked(shop):

@@ -92,6 +92,45 @@ ROUTES = {
     ("PUT", "/api/v1/promotions/<rule_id>"): "promotion.edit",
     ("POST", "/api/v1/promotions/<rule_id>/switch"): "promotion.edit",
     ("POST", "/api/v1/promotions/preview"): "promotion.edit",
+    # stock, purchasing, stocktake, labels (issue 8)
+    ("POST", "/api/v1/labels"): "labels.print",
+    ("GET", "/api/v1/labels/printer"): LOGIN,
+    ("POST", "/api/v1/products/<product_id>/barcode"): "catalog.edit",
+    ("GET", "/api/v1/sim/label-printer"): LOGIN,
+    ("GET", "/api/v1/suppliers"): "stock.receive",
+    ("POST", "/api/v1/suppliers"): "purchasing",
+    ("GET", "/api/v1/suppliers/<supplier_id>"): "purchasing",
+    ("PUT", "/api/v1/suppliers/<supplier_id>"): "purchasing",
+    ("GET", "/api/v1/contracts"): "purchasing",
+    ("POST", "/api/v1/contracts"): "purchasing",
+    ("GET", "/api/v1/contracts/due"): "purchasing",
+    ("PUT", "/api/v1/contracts/<contract_id>"): "purchasing",
+    ("GET", "/api/v1/purchase-orders"): "stock.receive",
+    ("POST", "/api/v1/purchase-orders"): "purchasing",
+    ("GET", "/api/v1/purchase-orders/suggestions"): "purchasing",
+    ("GET", "/api/v1/purchase-orders/<po_id>"): "stock.receive",
+    ("PUT", "/api/v1/purchase-orders/<po_id>"): "purchasing",
+    ("POST", "/api/v1/purchase-orders/<po_id>/cancel"): "purchasing",
+    ("POST", "/api/v1/purchase-orders/<po_id>/close"): "purchasing",
+    ("POST", "/api/v1/receiving"): "stock.receive",
+    ("GET", "/api/v1/receiving/<receipt_id>"): "stock.receive",
+    ("GET", "/api/v1/stock"): "stock.view",
+    ("GET", "/api/v1/stock/alerts"): "stock.view",
+    ("GET", "/api/v1/stock/report"): "purchasing",
+    ("GET", "/api/v1/stock/<product_id>"): "stock.view",
+    ("GET", "/api/v1/stock/<product_id>/moves"): "stock.view",
+    ("PUT", "/api/v1/stock/<product_id>/rule"): "purchasing",
+    ("POST", "/api/v1/stock/<product_id>/adjust"): "stock.adjust",
+    ("GET", "/api/v1/device/stock"): DEVICE,
+    ("GET", "/api/v1/counts"): "stock.count",
+    ("POST", "/api/v1/counts"): "stock.count.manage",
+    ("GET", "/api/v1/counts/<count_id>"): "stock.count",
+    ("POST", "/api/v1/counts/<count_id>/entries"): "stock.count",
+    ("GET", "/api/v1/counts/<count_id>/review"): "stock.count.manage",
+    ("POST", "/api/v1/counts/<count_id>/approve"): "stock.count.manage",
+    ("POST", "/api/v1/counts/<count_id>/cancel"): "stock.count.manage",
+    ("GET", "/api/v1/counts/<count_id>/sheet.csv"): "stock.count",
+    ("POST", "/api/v1/counts/<count_id>/print"): "stock.count",
 }
 
 
@@ -118,7 +157,9 @@ def fill(path):
             .replace("<payment_id>", "p").replace("<product_id>", "no-such-product").replace("<number>", "20260101-0001")
             .replace("<token>", "no-such.receipt").replace("<job_id>", "no-such-job")
             .replace("<member_id>", "no-such-member").replace("<level_id>", "no-such-level")
-            .replace("<rule_id>", "no-such-rule"))
+            .replace("<rule_id>", "no-such-rule").replace("<supplier_id>", "no-such-supplier")
+            .replace("<contract_id>", "no-such-contract").replace("<po_id>", "no-such-po")
+            .replace("<receipt_id>", "no-such-receipt").replace("<count_id>", "no-such-count"))
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -114,6 +114,46 @@
     open();
   };
 
+  // A form in a <dialog>: resolves with what ``send(form)`` returned, or null when closed;
+  // the API's error is shown in the dialog, on the field it names, and nothing is lost.
+  TB.formDialog = function (dialogId, errorId, send) {
+    const $ = (id) => document.getElementById(id);
+    const dialog = $(dialogId);
+    const form = dialog.querySelector("form");
+    $(errorId).textContent = "";
+    form.querySelectorAll("[aria-invalid]").forEach((n) => n.removeAttribute("aria-invalid"));
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (value) => {
+        if (done) return;
+        done = true;
+        form.onsubmit = null;
+        dialog.onclose = null;
+        if (dialog.open) dialog.close();
+        resolve(value);
+      };
+      form.onsubmit = async (e) => {
+        e.preventDefault();
+        const submit = form.querySelector("[type=submit]");
+        submit.disabled = true;
+        try {
+          finish(await send(form));
+        } catch (err) {
+          $(errorId).textContent = err.message;
+          const bad = err.field && form.elements[err.field];
+          if (bad && bad.setAttribute) { bad.setAttribute("aria-invalid", "true"); bad.focus(); }
+        } finally { submit.disabled = false; }
+      };
+      dialog.onclose = () => finish(null);
+      dialog.querySelectorAll("[data-close]").forEach((b) => { b.onclick = () => finish(null); });
+      dialog.showModal();
+      // Straight to the first empty field: a sign-up at the till takes seconds.
+      const empty = [...form.elements].find((el) => el.tagName === "INPUT" && el.type !== "checkbox"
+        && !el.value && !el.closest("[hidden]"));
+      if (empty) empty.focus();
+    });
+  };
+
   TB.toast = function (text, kind) {
     // One message at a time: a newer one replaces the one still showing.
     document.querySelectorAll(".toast").forEach((old) => old.remove());

@@ -383,7 +383,22 @@
     } catch (err) { TB.toast(err.message, "error"); }
   });
 
+  // The low-stock chip: items at or below their level, a link to the phone's stock tab.
+  let lowTimer = null;
+  function showLowStock() {
+    clearTimeout(lowTimer);
+    lowTimer = setTimeout(async () => {
+      try {
+        const a = await api("GET", "/stock/alerts");
+        const chip = $("low-stock-chip");
+        chip.hidden = !a.low_stock;
+        chip.textContent = t("st_low_n", {n: a.low_stock});
+      } catch (e) { /* no stock permission or an older core: no chip */ }
+    }, 300);
+  }
+
   TB.follow(async (kind, e) => {
+    if (kind === "stock") return showLowStock();
     if (kind === "printer") return showPrinter(e);
     if (kind === "uplink") return showUplink(e);
     if (kind === "catalog") return TB.toast(t("catalog_updated", {n: e.products}));
@@ -410,17 +425,19 @@
       return;
     }
     loadLists();
+    if (e.status === "paid" || e.status === "refunded") showLowStock();  // sales move stock
     if (current && e.id === current.id && e.version !== current.version) {
       current = await api("GET", "/orders/" + current.id);
       render();
       showOnDisplay(current);
     }
   }, ["order", "scan", "printer", "print_job", "uplink", "catalog", "promotions", "levels",
-      "member"], () => tellTill(true));
+      "member", "stock"], () => tellTill(true));
 
   (async function start() {
     await signedIn;
     $("promotions-link").hidden = !TB.atLeast("manager");
+    showLowStock();
     renderMethods();
     await loadLists();
     const devices = await api("GET", "/printer");

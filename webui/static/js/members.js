@@ -6,6 +6,7 @@
   const TB = window.TB;
   const {api, h, t, money} = TB;
   const $ = (id) => document.getElementById(id);
+  const formDialog = TB.formDialog;
   let levelsCache = null;
 
   async function levels() {
@@ -42,42 +43,6 @@
   // -- dialogs ---------------------------------------------------------------------------
   // Opens a dialog with a form; submit runs `send(form)`; resolves with its answer, or null
   // when cancelled. API errors ({"error", "field"}) stay on the form, next to the field.
-  function formDialog(dialogId, errorId, send) {
-    const dialog = $(dialogId);
-    const form = dialog.querySelector("form");
-    $(errorId).textContent = "";
-    form.querySelectorAll("[aria-invalid]").forEach((n) => n.removeAttribute("aria-invalid"));
-    return new Promise((resolve) => {
-      let done = false;
-      const finish = (value) => {
-        if (done) return;
-        done = true;
-        form.onsubmit = null;
-        dialog.onclose = null;
-        if (dialog.open) dialog.close();
-        resolve(value);
-      };
-      form.onsubmit = async (e) => {
-        e.preventDefault();
-        const submit = form.querySelector("[type=submit]");
-        submit.disabled = true;
-        try {
-          finish(await send(form));
-        } catch (err) {
-          $(errorId).textContent = err.message;
-          const bad = err.field && form.elements[err.field];
-          if (bad && bad.setAttribute) { bad.setAttribute("aria-invalid", "true"); bad.focus(); }
-        } finally { submit.disabled = false; }
-      };
-      dialog.onclose = () => finish(null);
-      dialog.querySelectorAll("[data-close]").forEach((b) => { b.onclick = () => finish(null); });
-      dialog.showModal();
-      // Straight to the first empty field: a sign-up at the till takes seconds.
-      const empty = [...form.elements].find((el) => el.tagName === "INPUT" && el.type !== "checkbox"
-        && !el.value && !el.closest("[hidden]"));
-      if (empty) empty.focus();
-    });
-  }
 
   async function fillLevels(select, current) {
     const list = await levels();

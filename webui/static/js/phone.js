@@ -161,6 +161,7 @@
     }
   }
   $("scan").addEventListener("click", () => startScan((code) => addItem({barcode: code}), $("q")));
+  TB.scan = startScan;  // the stock, stocktake and receiving screens scan through it too
 
   // -- the cart ----------------------------------------------------------------------------
   function renderCart() {
@@ -430,13 +431,14 @@
       else await api("POST", "/products", body);
       $("product-dialog").close();
       TB.toast(t("saved"));
-      search($("stock-q").value.trim(), "stock-list", true);
+      document.dispatchEvent(new CustomEvent("tillbox:product-saved"));  // js/stock.js
     } catch (err) {
       $("product-error").textContent = err.message;
     }
   });
   $("product-cancel").addEventListener("click", () => $("product-dialog").close());
   $("new-product").addEventListener("click", () => editProduct(null));
+  TB.editProduct = editProduct;
 
   // -- my orders and stock tabs ------------------------------------------------------------
   async function loadMine() {
@@ -461,25 +463,24 @@
     for (const b of document.querySelectorAll(".tabs button")) {
       b.classList.toggle("on", b.dataset.tab === name);
     }
-    for (const s of ["entry", "mine", "stock", "members", "promos"]) {
+    for (const s of ["entry", "mine", "stock", "members", "promos", "count", "buy"]) {
       $("tab-" + s).hidden = s !== name;
     }
-    // The cart bar belongs to order entry; managing rules has the screen to itself.
-    $("cart").hidden = name === "promos";
+    // The cart bar belongs to order entry; rules, counts and deliveries have the screen.
+    $("cart").hidden = ["promos", "count", "buy"].includes(name);
     if (name !== "entry") $("cart-body").hidden = true;  // fold it: the tab's page shows
     document.dispatchEvent(new CustomEvent("tillbox:tab", {detail: name}));
     if (name === "mine") loadMine();
-    if (name === "stock") search($("stock-q").value.trim(), "stock-list", true);
   }
+  TB.showTab = showTab;
   document.querySelectorAll(".tabs button").forEach((b) =>
     b.addEventListener("click", () => showTab(b.dataset.tab)));
-  $("stock-q").addEventListener("input", () => {
-    clearTimeout(searchTimer);
-    searchTimer = setTimeout(() => search($("stock-q").value.trim(), "stock-list", true), 250);
-  });
 
   // Another screen changed our order (the counter recalled or settled it): follow it.
   TB.follow(async (kind, e) => {
+    // Stock, counts, purchase orders and labels: for js/stock.js, stocktake.js, purchasing.js.
+    document.dispatchEvent(new CustomEvent("tillbox:event", {detail: {kind, data: e}}));
+    if (["stock", "count", "purchase_order", "label"].includes(kind)) return;
     // A rule changed (price the cart again), or the attached member's points or balance.
     if (order && (kind === "promotions" || kind === "levels" ||
                   (kind === "member" && order.member && order.member.id === e.id))) {
@@ -492,16 +493,21 @@
       if (!order) localStorage.removeItem(KEY);
       renderCart();
     }
-  }, ["order", "promotions", "levels", "member"]);
+  }, ["order", "promotions", "levels", "member", "stock", "count", "purchase_order", "label"]);
 
   (async function start() {
     await TB.whoami();
     $("new-product").hidden = !canEdit();
     document.querySelector(".tabs button[data-tab=promos]").hidden = !canEdit();
     // /phone#members and /phone#promotions (links from the counter) open that tab.
+    // /phone#stock-low (the counter's low-stock chip), #stock, #count and #receiving too.
     const fromHash = () => {
-      if (location.hash === "#members") showTab("members");
-      else if (location.hash === "#promotions" && canEdit()) showTab("promos");
+      const hash = location.hash;
+      if (hash === "#members") showTab("members");
+      else if (hash === "#promotions" && canEdit()) showTab("promos");
+      else if (hash === "#stock" || hash === "#stock-low") showTab("stock");
+      else if (hash === "#count") showTab("count");
+      else if (hash === "#receiving") showTab("buy");
     };
     window.addEventListener("hashchange", fromHash);
     fromHash();
