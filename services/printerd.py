@@ -372,17 +372,19 @@ class Printerd:
                 if body and body.get("state") not in ("printing", "waiting"):
                     log.warning("job %s is %s now; dropping it", job["id"], body.get("state"))
                     return
-            # The sale's drawer kick must not wait behind a receipt stuck for paper.
-            self.take_drawer_kicks()
+            # The sale's drawer kick, and labels for a printer of their own, must not wait
+            # behind a receipt stuck for paper.
+            self.take_jobs_that_cannot_wait()
             self.daemon.sleep(STATUS_EVERY)
 
-    def take_drawer_kicks(self) -> None:
-        try:
-            code, job = self.client.call("GET", "/device/print-jobs/next?kind=drawer")
-        except CoreUnreachable:
-            return
-        if code == 200 and job:
-            self.kick(job)
+    def take_jobs_that_cannot_wait(self) -> None:
+        for kind in ("drawer", "label") if self.labels is not None else ("drawer",):
+            try:
+                code, job = self.client.call("GET", f"/device/print-jobs/next?kind={kind}")
+            except CoreUnreachable:
+                return
+            if code == 200 and job:
+                self.handle(job)
 
     # -- the loop ---------------------------------------------------------------------------
 

@@ -39,3 +39,12 @@ def stock_item(catalog, *, barcode=None, product_id=None, variant_id=None):
         raise ValidationError(_("choose a spec of {name}: {specs}", name=product.name,
                                 specs=specs), field="variant_id")
     return product, variant
+
+
+def rule_for(rules: dict, product_id: str, variant_id: str):
+    """An item's stock rule from ``rules`` keyed by (product, variant): the variant's own,
+    else its product's (a rule for variant "" covers every variant without one), else None."""
+    rule = rules.get((product_id, variant_id))
+    if rule is None and variant_id:
+        rule = rules.get((product_id, ""))
+    return rule

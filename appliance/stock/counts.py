@@ -190,14 +190,17 @@ class Stocktake:
                 raise Conflict(_("{name} is not in stocktake {number}: count it in a count of "
                                  "its own category", name=product.name, number=head["number"]),
                                field="product_id")
-            row = tx.one("SELECT counted FROM count_items WHERE count_id = ? AND product_id = ?"
-                         " AND variant_id = ?", (count_id, product.id, vid))
+            row = tx.one("SELECT counted, expected FROM count_items WHERE count_id = ? AND"
+                         " product_id = ? AND variant_id = ?", (count_id, product.id, vid))
             total = (row[0] if row else 0) + qty
             if total < 0:
                 raise ValidationError(_("{name} would be counted {total}: a total cannot go "
                                         "below 0", name=product.name, total=total),
                                       field="qty")
-            level = self._level(tx.conn, product.id, vid)
+            # An entry that takes some back (a mis-scan undone) counts nothing new on the
+            # shelf: it keeps the level the item was counted against, so a sale since then
+            # is not added back.
+            level = row[1] if row and qty < 0 else self._level(tx.conn, product.id, vid)
             tx.append("count.entry", actor.journal(self.ledger.device_id),
                       {"count_id": count_id, "entry_id": entry_id, "product_id": product.id,
                        "variant_id": vid, "qty": qty, "level": level})
@@ -357,7 +360,11 @@ class Stocktake:
         """PD<business day>-<nn>: the day's counts numbered from 01."""
         day = tx.now().astimezone(self.tz).strftime("%Y%m%d")
         prefix = f"PD{day}-"
-        last = tx.one("SELECT MAX(number) FROM counts WHERE number LIKE ?", (prefix + "%",))[0]
+        # By the number, not the text: "-100" sorts before "-99".
+        last = tx.one("SELECT number FROM counts WHERE number LIKE ? ORDER BY"
+                      " CAST(substr(number, ?) AS INTEGER) DESC LIMIT 1",
+                      (prefix + "%", len(prefix) + 1))
+        last = last[0] if last else None
         n = int(last[len(prefix):]) + 1 if last else 1
         return f"{prefix}{n:02d}"
 

@@ -22,6 +22,7 @@ from ..ledger import Ledger
 from ..master import MasterData
 from ..orders.permissions import Actor, require
 from ..validate import text, whole
+from . import rule_for
 from .reasons import LABELS
 
 log = logging.getLogger(__name__)
@@ -83,9 +84,7 @@ def low_level_for(rules: dict, product_id: str, variant_id: str, default: int) -
 
     A rule with low_level 0 silences the alert for that item even when the shop has a
     default: that is how a manager says "this one does not matter"."""
-    rule = rules.get((product_id, variant_id))
-    if rule is None and variant_id:
-        rule = rules.get((product_id, ""))
+    rule = rule_for(rules, product_id, variant_id)
     return rule["low_level"] if rule is not None else default
 
 

@@ -31,7 +31,7 @@ from ..master import MasterData
 from ..master.suppliers import Contract, Supplier, parse_day
 from ..orders.permissions import Actor, allowed, require
 from ..validate import text, whole
-from . import stock_item
+from . import rule_for, stock_item
 
 log = logging.getLogger(__name__)
 audit = logging.getLogger("audit")
@@ -342,7 +342,7 @@ class Purchasing:
             # Stock is kept per variant when a product has them.
             for variant in product.active_variants() if product.variants else [None]:
                 key = (product.id, variant.id if variant else "")
-                lead, sup, pack = rules.get(key, (0, None, 1))
+                lead, sup, pack = rule_for(rules, *key) or (0, None, 1)
                 if supplier_id is not None and sup != supplier_id:
                     continue
                 units = max(sold.get(key, 0), 0)
@@ -381,7 +381,8 @@ class Purchasing:
         or without one. Lines: ``{barcode | product_id, variant_id?, qty, unit_cost?}``; a
         missing unit cost is the order line's, else the current average, else the catalog's.
         More than was ordered (or an item not on the order) is refused unless ``over`` is
-        set and a manager (the actor or an approver) allows it."""
+        set and a manager (the actor or an approver) allows it; so is a unit cost given by
+        anyone but a manager."""
         require(actor, "stock.receive", what="receiving goods")
         note = text(note, "note", 500, multiline=True)
         wanted = []
@@ -389,6 +390,9 @@ class Purchasing:
             product, variant = self._item(ln.get("product_id"), ln.get("variant_id"),
                                           ln.get("barcode"))
             cost = ln.get("unit_cost")
+            if cost is not None:
+                # The cost moves the average every later sale is costed at: a manager's call.
+                require(actor, "purchasing", approver, what="setting the cost of a delivery")
             wanted.append((product, variant, _whole(ln.get("qty"), "qty"),
                            None if cost is None else _cost(cost)))
         if supplier_id:

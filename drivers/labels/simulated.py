@@ -23,7 +23,7 @@ from .tspl import ENCODING
 log = logging.getLogger(__name__)
 
 FAULT_DEFAULTS = {"offline": False, "paper_out": False}
-_STRING = re.compile(r'"((?:[^"\\]|\\\["\])*)"')
+_STRING = re.compile(r'"((?:\\\["\]|[^"])*)"')   # an escaped quote first, else any but "
 
 
 def _strings(line: str) -> list[str]:

@@ -17,8 +17,18 @@ CRLF = b"\r\n"
 
 
 def quoted(text: str) -> str:
-    """A TSPL string literal: a double quote inside is written \\["]."""
-    return '"' + text.replace('"', '\\["]') + '"'
+    """A TSPL string literal: a double quote inside is written \\["]. The printers' Chinese
+    font covers GBK: anything outside it (rare characters, emoji) prints as "?" instead of
+    as garbage."""
+    return '"' + "".join(_printable(ch) for ch in text).replace('"', '\\["]') + '"'
+
+
+def _printable(ch: str) -> str:
+    try:
+        ch.encode("gbk")
+        return ch
+    except UnicodeEncodeError:
+        return "?"
 
 
 def command(line: str) -> bytes:

@@ -22,10 +22,10 @@ def test_round_half_up_and_the_formula():
 
 
 def test_first_delivery_sets_the_cost_and_the_next_one_averages(shop, buy, ledger_invariants):
-    r1 = buy.p.receive(shop.assistant, [{"barcode": TEA, "qty": 10, "unit_cost": 3850}],
+    r1 = buy.p.receive(shop.manager, [{"barcode": TEA, "qty": 10, "unit_cost": 3850}],
                        supplier_id=buy.supplier.id)
     assert buy.level(shop.tea) == (10, 3850)
-    buy.p.receive(shop.assistant, [{"barcode": TEA, "qty": 5, "unit_cost": 4133}])
+    buy.p.receive(shop.manager, [{"barcode": TEA, "qty": 5, "unit_cost": 4133}])
     # (10 x 38.50 + 5 x 41.33) / 15 = 591.65 / 15 = 39.443.. -> 39.44
     assert buy.level(shop.tea) == (15, 3944)
     rec = [r for r in shop.ledger.records() if r.type == "stock.received"][0]

@@ -60,7 +60,7 @@ def test_partial_deliveries_add_up_to_received(shop, buy, ledger_invariants):
                   po_id=po["id"])
     po = buy.p.purchase_order(shop.assistant, po["id"])
     assert po["status"] == "partly_received"
-    buy.p.receive(shop.assistant, [{"barcode": TEA, "qty": 3, "unit_cost": 3900}],
+    buy.p.receive(shop.manager, [{"barcode": TEA, "qty": 3, "unit_cost": 3900}],
                   po_id=po["id"])
     po = buy.p.purchase_order(shop.assistant, po["id"])
     assert po["status"] == "received" and [ln["received_qty"] for ln in po["lines"]] == [10, 6]
@@ -143,3 +143,14 @@ def test_change_cancel_and_close(shop, buy, ledger_invariants):
     with pytest.raises(ValidationError):
         buy.p.purchase_orders(shop.assistant, "lost")
     ledger_invariants(shop.ledger)
+
+
+def test_only_a_manager_sets_the_cost_of_a_delivery(shop):
+    from appliance.errors import Forbidden
+    buy = Buying(shop)
+    po = buy.po((shop.tea, None, 10, 4000))
+    with pytest.raises(Forbidden):
+        buy.p.receive(shop.assistant, [{"barcode": TEA, "qty": 10, "unit_cost": 1}],
+                      po_id=po["id"])
+    buy.p.receive(shop.assistant, [{"barcode": TEA, "qty": 10}], po_id=po["id"])
+    assert buy.level(shop.tea) == (10, 4000)          # the order's cost, not the assistant's

@@ -87,3 +87,15 @@ def test_only_a_manager_sees_suggestions(shop, history):
     from appliance.errors import Forbidden
     with pytest.raises(Forbidden):
         history.p.suggestions(shop.assistant)
+
+
+def test_a_products_rule_covers_its_variants_without_one(shop, clock):
+    buy = Buying(shop)
+    buy.rule(shop.cup, supplier_id=buy.supplier.id, lead_time_days=7, low_level=5)
+    buy.opening(shop.cup, 10, buy.blue)
+    shop.sale((shop.cup.id, buy.blue.id, 10))
+    groups = buy.p.suggestions(shop.manager, supplier_id=buy.supplier.id)
+    lines = [ln for g in groups for ln in g["lines"]]
+    # 10 sold in 28 days; ceil(10/28 x (7 + 14)) = 8; none left: order 8 from the supplier.
+    assert [(ln["variant_id"], ln["lead_time_days"], ln["qty"]) for ln in lines] == \
+        [(buy.blue.id, 7, 8)]

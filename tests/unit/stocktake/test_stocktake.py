@@ -340,3 +340,26 @@ def test_the_printed_sheet_is_a_report_job_of_layout_lines(shop, counts):
         doc = json.loads(conn.execute("SELECT payload FROM print_jobs WHERE id = ?",
                                       (job,)).fetchone()[0])
     assert any("9/10 (-1)" in ln["text"] for ln in doc["lines"])
+
+
+def test_undoing_a_mis_scan_after_a_sale_does_not_add_the_sale_back(shop, counts):
+    """10 on the shelf and in the system; 10 scans, one of them a mis-scan; 3 sold; the
+    mis-scan undone: 9 were counted against 10, so the level ends at 10 - 3 - 1 = 6."""
+    shop.engine.adjust_stock(shop.manager, shop.tea.id, 10, "opening_stock")
+    c = counts.start(shop.manager, scope={"all": True})
+    for _ in range(10):
+        counts.add_entry(shop.assistant, c["id"], qty=1, product_id=shop.tea.id)
+    shop.sale((shop.tea.id, "", 3))
+    counts.add_entry(shop.assistant, c["id"], qty=-1, product_id=shop.tea.id)
+    review = counts.review(shop.manager, c["id"])
+    line = next(i for i in review["lines"] if i["product_id"] == shop.tea.id)
+    assert (line["counted"], line["expected"]) == (9, 10)
+    counts.approve(shop.manager, c["id"])
+    assert shop.engine.stock_level(shop.tea.id) == 6
+
+
+def test_count_numbers_go_past_99_in_a_day(shop, counts):
+    for n in range(1, 102):
+        c = counts.start(shop.manager, scope={"all": True})
+        assert c["number"].endswith(f"-{n:02d}")
+        counts.cancel(shop.manager, c["id"], "numbering")

@@ -91,6 +91,19 @@ def test_quotes_in_a_name_are_escaped_and_read_back():
     assert parse_tspl(data)[0]["texts"][0]["text"] == '茶 "特级"'
 
 
+@pytest.mark.parametrize("name", ["C:\\temp 茶", 'A\\"B', "尾\\"])
+def test_backslashes_in_a_name_print_and_read_back(name):
+    data = tspl.job_bytes([Label(name=name, price=100, barcode="6901234567892")], LabelSize(),
+                          "product")
+    assert parse_tspl(data)[0]["texts"][0]["text"] == name
+
+
+def test_characters_outside_the_printers_font_print_as_question_marks():
+    data = tspl.job_bytes([Label(name="𠮷野家 🍵", price=100, barcode="6901234567892")],
+                          LabelSize(), "product")
+    assert parse_tspl(data)[0]["texts"][0]["text"] == "?野家 ?"
+
+
 def test_codes_that_are_not_ean13_print_as_code128():
     assert symbology("6901234567892") == "EAN13"
     assert symbology("6901234567890") == "128"     # bad check digit: not an EAN-13

@@ -12,7 +12,7 @@ from appliance.box import Box
 from appliance.config import load
 from appliance.master.catalog import Category, Product, Variant
 from appliance.master.ean import is_valid_ean13
-from conftest import PINS, Api
+from conftest import PINS, Api, wait_until
 from drivers.gpio import pin_factory
 from drivers.indicators.status_light import pattern_for
 from drivers.labels import simulated as sim_labels
@@ -267,3 +267,25 @@ def test_unreachable_or_unconfigured_label_printers_say_what_to_fix():
         open_label_printer("usb")
     with pytest.raises(ValueError, match="host"):
         open_label_printer("network")
+
+
+def test_labels_print_while_a_receipt_waits_for_paper(rig):
+    simulated.write_faults(rig.sim.state_dir, paper_out=True)
+    cashier = rig.api("cashier")
+    order = cashier.post("/api/v1/orders", json={}).get_json()
+    cashier.post(f"/api/v1/orders/{order['id']}/lines", json={"barcode": TEA})
+    cashier.post(f"/api/v1/orders/{order['id']}/payments",
+                 json={"method": "card", "amount": "68.00", "reference": "T1"})
+    worker = rig.printerd()
+    receipt = rig.next_job("receipt")
+    waiting = threading.Thread(target=worker.handle, args=(receipt,), daemon=True)
+    waiting.start()                        # loops: no paper
+    r = rig.api("assistant").post("/api/v1/labels", json={
+        "kind": "shelf", "items": [{"product_id": rig.tea.id}]})
+    [job_id] = r.get_json()["job_ids"]
+    wait_until(lambda: rig.box.printing.get(job_id)["state"] == "printed", 10,
+               "the label printed while the receipt waits")
+    assert rig.box.printing.get(receipt["id"])["state"] == "waiting"
+    worker.daemon.stop.set()
+    waiting.join(10)
+    assert not waiting.is_alive()
