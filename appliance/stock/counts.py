@@ -66,6 +66,20 @@ def _in_scope(scope: dict, product: Product) -> bool:
     return bool(scope.get("all")) or product.category_id in scope["categories"]
 
 
+def blind_to(conn, actor: Actor):
+    """Whether ``actor`` may not see the level of an item of a category right now: the item is
+    in an open blind count, and they may not manage counts (they would count against the
+    number instead of the shelf). Returns a test of a category id."""
+    if allowed(actor, "stock.count.manage"):
+        return lambda _category_id: False
+    scopes = [json.loads(s) for (s,) in conn.execute(
+        "SELECT scope FROM counts WHERE status = 'open' AND blind = 1")]
+    if any(s.get("all") for s in scopes):
+        return lambda _category_id: True
+    hidden = {c for s in scopes for c in s.get("categories", ())}
+    return lambda category_id: category_id in hidden
+
+
 class Stocktake:
     def __init__(self, ledger: Ledger, master: MasterData, timezone: str = "Asia/Shanghai"):
         self.ledger = ledger

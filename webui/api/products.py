@@ -10,16 +10,19 @@ from appliance.money import format_amount
 
 from ..access import LOGIN, access
 from . import body, box, bp, field_amount, field_bool, field_str, publish
+from .stock import blind_test
 
 
 def product_json(product, levels: dict) -> dict:
     """A product for screens; cost prices only for people who may edit the catalog."""
     from appliance.orders.permissions import allowed
     show_cost = allowed(getattr(g, "actor", None), "catalog.edit")
+    # Not while an open blind stocktake counts it: the number would be counted, not the shelf.
+    shown = product.stock_tracked and not blind_test()(product.category_id)
     variants = [{"id": v.id, "spec": v.spec, "sku": v.sku,
                  "price_override": format_amount(v.price) if v.price is not None else None,
                  "price": format_amount(product.price_of(v)), "barcodes": v.barcodes,
-                 "stock": levels.get((product.id, v.id), 0) if product.stock_tracked else None}
+                 "stock": levels.get((product.id, v.id), 0) if shown else None}
                 for v in product.variants if v.active]
     return {"id": product.id, "sku": product.sku, "name": product.name,
             "name_en": product.name_en, "description": product.description,
@@ -27,8 +30,7 @@ def product_json(product, levels: dict) -> dict:
             "cost": format_amount(product.cost) if show_cost else None,
             "unit": product.unit, "price": format_amount(product.price),
             "stock_tracked": product.stock_tracked, "barcodes": product.barcodes,
-            "stock": (levels.get((product.id, ""), 0)
-                      if product.stock_tracked and not variants else None),
+            "stock": levels.get((product.id, ""), 0) if shown and not variants else None,
             "variants": variants}
 
 

@@ -29,14 +29,28 @@ def _flag(name: str) -> bool:
     return value in ("1", "true")
 
 
-def _item_json(item) -> dict:
-    return item.to_json(with_cost=_sees_cost())
+def blind_test():
+    """Categories whose levels this person may not see now (an open blind stocktake); once
+    per request."""
+    from appliance.stock.counts import blind_to
+    if "blind_to" not in g:
+        with box().ledger.reading() as conn:
+            g.blind_to = blind_to(conn, getattr(g, "actor", None))
+    return g.blind_to
+
+
+def _item_json(item, blind=None) -> dict:
+    out = item.to_json(with_cost=_sees_cost())
+    if (blind or blind_test())(item.category_id):
+        # Counted blind: the number on record would be counted instead of the shelf.
+        out.update(qty=None, negative=None, low=None, value=None, counting=True)
+    return out
 
 
 def _changed(product_id: str, variant_id: str) -> dict:
     item = box().stock.item(product_id, variant_id)
-    publish("stock", {"product_id": product_id, "variant_id": variant_id, "qty": item.qty,
-                      "low": item.low})
+    # Every screen fetches what it may see; the event carries no level (blind counts).
+    publish("stock", {"product_id": product_id, "variant_id": variant_id})
     return _item_json(item)
 
 
@@ -48,14 +62,15 @@ def stock_levels():
         raise ValidationError(_("q is longer than 40 characters"), field="q")
     items = box().stock.levels(g.actor, q, request.args.get("category") or None,
                                low_only=_flag("low"), negative_only=_flag("negative"))
-    return jsonify({"items": [_item_json(i) for i in items]})
+    blind = blind_test()
+    return jsonify({"items": [_item_json(i, blind) for i in items]})
 
 
 @bp.get("/stock/alerts")
 @access("stock.view")
 def stock_alerts():
-    alerts = box().stock.alerts(g.actor)
-    return jsonify({**alerts, "items": [_item_json(i) for i in alerts["items"]]})
+    alerts, blind = box().stock.alerts(g.actor), blind_test()
+    return jsonify({**alerts, "items": [_item_json(i, blind) for i in alerts["items"]]})
 
 
 @bp.get("/stock/report")
@@ -85,6 +100,10 @@ def stock_moves(product_id: str):
     if not limit.isdigit():
         raise ValidationError(_("limit must be a whole number"), field="limit")
     moves = box().stock.moves(g.actor, product_id, variant_id, int(limit))
+    product = box().master.catalog.find_product(product_id)
+    if blind_test()(product.category_id):
+        for m in moves:          # what happened stays visible; the level it left does not
+            m.update(after=None, negative=None)
     return jsonify({"moves": moves})
 
 

@@ -119,3 +119,27 @@ def test_sheet_csv_and_print(web):
     from appliance.printing.documents import document_for
     doc = document_for(web.box, job)
     assert any("西湖龙井" in ln["text"] for ln in doc["lines"])
+
+
+def test_a_blind_count_hides_the_levels_it_counts_from_counters_everywhere(web):
+    manager = opening_stock(web, 10)
+    phone = web.as_role("assistant")
+
+    def seen(api):
+        item = api.get(f"/api/v1/stock/{web.tea.id}").get_json()
+        listed = next(i for i in api.get("/api/v1/stock").get_json()["items"]
+                      if i["product_id"] == web.tea.id)
+        moves = api.get(f"/api/v1/stock/{web.tea.id}/moves").get_json()["moves"]
+        product = api.get(f"/api/v1/products/by-barcode/{TEA}").get_json()["product"]
+        return item["qty"], listed["qty"], moves[0]["after"], product["stock"]
+
+    assert seen(phone) == (10, 10, 10, 10)
+    count = start(manager)
+    assert seen(phone) == (None, None, None, None)     # counting against the shelf only
+    assert seen(manager) == (10, 10, 10, 10)
+    phone.post(f"/api/v1/counts/{count['id']}/entries", json={"barcode": TEA, "qty": 9})
+    manager.post(f"/api/v1/counts/{count['id']}/approve", json={})
+    assert seen(phone) == (9, 9, 9, 9)
+    open_count = start(manager, blind=False)           # not blind: nothing to hide
+    assert seen(phone) == (9, 9, 9, 9)
+    manager.post(f"/api/v1/counts/{open_count['id']}/cancel", json={"reason": "test"})

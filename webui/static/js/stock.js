@@ -36,7 +36,6 @@
       neg ? h("span", {class: "neg-mark"}, t("st_negative")) : null);
   }
 
-  // Same contract as members.js: resolves with the answer of send(form), null on cancel.
 
   const intOf = (v) => (String(v).trim() === "" ? NaN : Number(v));
 
