@@ -3,10 +3,11 @@ shop on a free loopback port, where screenshots go, and signing in on the PIN pa
 fixtures into a test module by name."""
 
 import os
-import threading
 from pathlib import Path
 
 import pytest
+
+from loopback import LoopbackServer
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -28,9 +29,6 @@ def browser():
 @pytest.fixture(scope="module")
 def core(tmp_path_factory):
     """The demo shop served by waitress on 127.0.0.1: (base URL, box)."""
-    from waitress import wasyncore
-    from waitress.server import create_server
-
     from appliance import demo
     from appliance.box import Box
     from appliance.config import load
@@ -41,23 +39,9 @@ def core(tmp_path_factory):
     cfg.write_text('[paths]\ndata = "d"\n[web]\nthreads = 12\n', encoding="utf-8")
     box = Box(load(cfg, environ={}), background_checkpoints=True)
     demo.load(box)
-    srv = create_server(create_app(box), host="127.0.0.1", port=0, threads=12)
-    stopping = threading.Event()
-
-    def serve():
-        try:
-            srv.run()
-        except OSError:   # its sockets closed under it below: the way core stops, too
-            if not stopping.is_set():
-                raise
-    t = threading.Thread(target=serve, daemon=True)
-    t.start()
-    yield f"http://127.0.0.1:{srv.effective_port}", box
-    stopping.set()
-    # Every connection, not only the listener: a screen's event stream keeps the loop alive.
-    wasyncore.close_all(srv._map, ignore_all=True)
-    t.join(5)
-    srv.task_dispatcher.shutdown(timeout=3)
+    srv = LoopbackServer(create_app(box), threads=12)
+    yield srv.url, box
+    srv.close()
     box.close()
 
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
-from waitress.server import create_server
 
 from appliance.box import Box
 from appliance.config import load
 from appliance.master.catalog import Product
 from appliance.orders import Actor
 from conftest import free_port, wait_until
+from loopback import LoopbackServer
 from webui.app import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,9 +98,7 @@ assume_synced = true
             id="", sku="TEA-1", name="西湖龙井", category_id=None, unit="盒", price=6800,
             cost=0, barcodes=[TEA], stock_tracked=False))
         self.app = create_app(self.box)
-        self.server = create_server(self.app, host="127.0.0.1", port=self.cfg.web.port,
-                                    threads=6)
-        threading.Thread(target=self.server.run, daemon=True).start()
+        self.server = LoopbackServer(self.app, threads=6, port=self.cfg.web.port)
         self.proc = None
         self.log = tmp / "uplinkd.log"
 

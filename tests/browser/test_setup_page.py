@@ -5,11 +5,11 @@ its field, and a finished setup says to sign in, after which the owner's PIN wor
 Screenshots go to $TILLBOX_SCREENSHOTS, else to the test's temporary directory.
 """
 
-import threading
 
 import pytest
 
 from browser_helpers import browser, needs_chromium, shots, sign_in  # noqa: F401 (fixtures)
+from loopback import LoopbackServer
 
 pytestmark = needs_chromium
 PHONE = {"width": 390, "height": 844}
@@ -18,7 +18,6 @@ PHONE = {"width": 390, "height": 844}
 @pytest.fixture
 def new_box(tmp_path):
     """core over a fresh data directory, opened for setup as `tillbox core` does at start."""
-    from waitress.server import create_server
 
     from appliance.box import Box
     from appliance.config import load
@@ -31,12 +30,9 @@ def new_box(tmp_path):
     box = Box(load(cfg, environ={}))
     app = create_app(box)
     assert start(app)
-    srv = create_server(app, host="127.0.0.1", port=0, threads=4)
-    t = threading.Thread(target=srv.run, daemon=True)
-    t.start()
-    yield f"http://127.0.0.1:{srv.effective_port}", box, read_code(box.config.data_dir)
+    srv = LoopbackServer(app)
+    yield srv.url, box, read_code(box.config.data_dir)
     srv.close()
-    t.join(5)
     box.close()
 
 

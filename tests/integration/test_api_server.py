@@ -1,16 +1,15 @@
 """core over real HTTP (waitress on a free loopback port): SSE reaches a second screen live."""
 
 import socket
-import threading
 import time
 
 import pytest
-from waitress.server import create_server
 
 from appliance.box import Box
 from appliance.config import load
 from appliance.master.catalog import Product
 from conftest import HttpScreen
+from loopback import LoopbackServer
 from webui.app import create_app
 
 
@@ -24,12 +23,9 @@ def server(tmp_path):
     box.master.catalog.save_product(Product(id="", sku="T", name="大红袍", category_id=None,
                                             unit="罐", price=19800, cost=9000,
                                             barcodes=["6901234567892"]))
-    srv = create_server(create_app(box), host="127.0.0.1", port=0, threads=8)
-    t = threading.Thread(target=srv.run, daemon=True)
-    t.start()
-    yield srv.effective_port
+    srv = LoopbackServer(create_app(box), threads=8)
+    yield srv.port
     srv.close()
-    t.join(5)
     box.close()
 
 

@@ -8,13 +8,13 @@ import threading
 import time
 
 import pytest
-from waitress.server import create_server
 
 from appliance.box import Box
 from appliance.config import load
 from appliance.master.catalog import Product
 from appliance.orders import Actor
 from conftest import free_port
+from loopback import LoopbackServer
 from drivers.gpio import pin_factory
 from drivers.printer import simulated
 from drivers.scanner.serial_scanner import SerialScanner
@@ -54,9 +54,8 @@ door_pin = 22
             id="", sku="T", name="西湖龙井", category_id=None, unit="盒", price=6800, cost=0,
             barcodes=[TEA]))
         self.app = create_app(self.box)
-        self.server = create_server(self.app, host="127.0.0.1", port=0, threads=6)
-        threading.Thread(target=self.server.run, daemon=True).start()
-        self.client = CoreClient(f"http://127.0.0.1:{self.server.effective_port}",
+        self.server = LoopbackServer(self.app, threads=6)
+        self.client = CoreClient(self.server.url,
                                  self.box.device_token, "test")
         self.actor = Actor(self.cashier.id, "cashier", "counter")
         self.factory = pin_factory("mock")

@@ -6,13 +6,13 @@ import socket
 import threading
 
 import pytest
-from waitress.server import create_server
 
 from appliance.box import Box
 from appliance.config import load
 from appliance.master.catalog import Category, Product, Variant
 from appliance.master.ean import is_valid_ean13
 from conftest import PINS, Api, wait_until
+from loopback import LoopbackServer
 from drivers.gpio import pin_factory
 from drivers.indicators.status_light import pattern_for
 from drivers.labels import simulated as sim_labels
@@ -60,9 +60,8 @@ status_led_pin = 17
         self.plain = self.box.master.catalog.save_product(Product(
             id="", sku="PLAIN", name="散装茶", category_id=cat.id, unit="克", price=50, cost=0))
         self.app = create_app(self.box)
-        self.server = create_server(self.app, host="127.0.0.1", port=0, threads=4)
-        threading.Thread(target=self.server.run, daemon=True).start()
-        self.client = CoreClient(f"http://127.0.0.1:{self.server.effective_port}",
+        self.server = LoopbackServer(self.app, threads=4)
+        self.client = CoreClient(self.server.url,
                                  self.box.device_token, "test")
         self.labels_dir = self.cfg.sim_dir / "label_printer"
 
