@@ -228,6 +228,8 @@ def test_supplier_purchase_order_and_a_part_delivery_scanned_on_the_phone(core, 
     sign_in(m, base, "1357", "zh")
     m.wait_for_url("**/counter")
     m.goto(f"{base}/phone#receiving")
+    m.wait_for_selector("#tab-buy:not([hidden])")
+    m.click(".tabs button[data-tab='buy']")        # as a person would, once the page is up
     m.wait_for_selector("#tab-buy:not([hidden]) #rc-no-po")
     m.click("#pu-nav .chip[data-view='suppliers']")
     m.click("#su-new")
