@@ -111,7 +111,6 @@ class OrderEngine:
         rules, plus ``draft`` (a rule's API JSON, not saved) as if it were switched on; line
         ids are "l1", "l2", ... in the given order. Nothing is written."""
         from ..members.model import level_of_member, load_member
-        from ..promotions.engine import PriceContext, pricing_steps
         from ..promotions.rules import normalize_code, normalize_rule
         from ..promotions.store import active_rules
         priced_lines = []
@@ -131,11 +130,8 @@ class OrderEngine:
             level = level_of_member(conn, member_id)
         if rule is not None:
             rules = [r for r in rules if r["id"] != rule["id"]] + [{**rule, "active": True}]
-        steps = pricing_steps(rules, PriceContext(now, self.tz, level, codes))
-        s = self.master.settings
-        return PricingPipeline([*self.pipeline.rules, *steps]).price(
-            priced_lines, round_off_unit=s.get("money.round_off_unit"),
-            round_off_mode=s.get("money.round_off_mode"), context={"member_id": member_id})
+        return self._price_lines(priced_lines, rules, now, level, codes,
+                                 {"member_id": member_id})
 
     def due(self, order: model.Order) -> int:
         return self.quote(order).total
@@ -169,18 +165,22 @@ class OrderEngine:
         ``conn`` is a read or the write transaction's connection (rules and levels are
         journalled, so a price taken inside the payment's transaction is the one recorded)."""
         from ..members.model import level_of_member
-        from ..promotions.engine import PriceContext, pricing_steps
         from ..promotions.store import active_rules
-        s = self.master.settings
         lines = [PricingLine(ln.line_id, ln.product_id, ln.variant_id, ln.qty, ln.unit_price,
                              category_id=ln.category_id, pos=ln.pos) for ln in order.lines]
-        ctx = PriceContext(now, self.tz, level_of_member(conn, order.member_id),
-                           tuple(order.coupons))
-        steps = pricing_steps(active_rules(conn), ctx)
-        pipeline = PricingPipeline([*self.pipeline.rules, *steps])
-        return pipeline.price(lines, round_off_unit=s.get("money.round_off_unit"),
-                              round_off_mode=s.get("money.round_off_mode"),
-                              context={"order_id": order.id, "member_id": order.member_id})
+        return self._price_lines(lines, active_rules(conn), now,
+                                 level_of_member(conn, order.member_id), tuple(order.coupons),
+                                 {"order_id": order.id, "member_id": order.member_id})
+
+    def _price_lines(self, lines, rules, now, level, coupons, context) -> Priced:
+        """The pipeline every price goes through: the shop's own steps, the live rules for
+        this member level and these coupons, then the shop's round-off."""
+        from ..promotions.engine import PriceContext, pricing_steps
+        steps = pricing_steps(rules, PriceContext(now, self.tz, level, coupons))
+        s = self.master.settings
+        return PricingPipeline([*self.pipeline.rules, *steps]).price(
+            lines, round_off_unit=s.get("money.round_off_unit"),
+            round_off_mode=s.get("money.round_off_mode"), context=context)
 
     def _load(self, tx: Transaction, order_id: str, expected_version: int | None = None,
               ) -> model.Order:

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from flask import Response, g, jsonify, request
 
-from appliance.errors import ValidationError
-from appliance.i18n import _
 
 from ..access import access
-from . import body, box, bp, field_bool, field_int, field_str, publish
+from . import body, box, bp, field_bool, field_int, field_str, publish, require_key
 from .device import publish_job
 
 
@@ -28,8 +26,7 @@ def list_counts():
 @access("stock.count.manage")
 def start_count():
     data = body()
-    if "scope" not in data:
-        raise ValidationError(_("{name} is required", name="scope"), field="scope")
+    require_key(data, "scope")
     count = box().counts.start(g.actor, scope=data["scope"],
                                blind=field_bool(data, "blind", True),
                                note=field_str(data, "note", default=""))
