@@ -11,7 +11,10 @@ from .members import MemberService
 from .migrations import migrate
 from .orders import OrderEngine
 from .printing import PrintQueue
+from .finance import Finance
 from .promotions.commands import PromotionAdmin
+from .reports import Reports
+from .shifts import ShiftDesk
 from .stock.purchasing import Purchasing
 from .stock.counts import Stocktake
 from .stock.levels import StockService
@@ -39,6 +42,10 @@ class Box:
         self.counts = Stocktake(self.ledger, self.master, config.shop.timezone)
         self.stock = StockService(self.ledger, self.master, config.shop.timezone)
         self.printing = PrintQueue(self.ledger)
+        tz = config.shop.timezone
+        self.shifts = ShiftDesk(self.ledger, self.master, tz)
+        self.reports = Reports(self.ledger, self.master, tz)
+        self.finance = Finance(self.ledger, self.master, tz)
         self.device_token = private_token(device_token_path(config.data_dir))
         self.receipt_key = private_token(config.data_dir / "receipt.key")
         #: Base of links printed on receipts (the e-receipt QR): somewhere phones on the shop

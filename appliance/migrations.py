@@ -26,7 +26,7 @@ from .errors import ValidationError
 log = logging.getLogger(__name__)
 
 #: The format this code reads and writes.
-DATA_FORMAT = 2
+DATA_FORMAT = 3
 
 
 def _rebuild_projections(cfg) -> None:
@@ -37,8 +37,13 @@ def _rebuild_projections(cfg) -> None:
         rebuild(ledger)
 
 
+def _rebuild_for_till_moves(cfg) -> None:
+    """the projections are built again from the journal (till moves per tender, issue 9)"""
+    _rebuild_projections(cfg)
+
+
 #: STEPS[n] migrates a data directory from format n to n + 1 (given the config).
-STEPS: dict[int, Callable] = {1: _rebuild_projections}
+STEPS: dict[int, Callable] = {1: _rebuild_projections, 2: _rebuild_for_till_moves}
 
 FORMAT_FILE = "format.json"
 

@@ -19,6 +19,7 @@ from .api import bp as api_bp
 
 from .events import EventBus
 from .health import bp as health_bp
+from .office import bp as office_bp
 from .pages import bp as pages_bp
 from .setup import bp as setup_bp
 from .sessions import SessionStore
@@ -49,6 +50,7 @@ def create_app(box) -> Flask:
     i18n.init(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(office_bp)
     app.register_blueprint(setup_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(ca.bp)

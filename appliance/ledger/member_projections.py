@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from .projections import _move_stock, _queue_print_jobs, _touch, handles, member_move
+from .projections import _move_stock, _queue_print_jobs, _touch, handles, member_move, till_move
 from .records import Record
 
 
@@ -52,6 +52,8 @@ def _topped_up(conn, rec: Record) -> None:
                   d.get("change", 0), rec.seq))
     member_move(conn, rec, d["member_id"], "balance", d["amount"], "top_up")
     member_move(conn, rec, d["member_id"], "balance", d.get("bonus", 0), "bonus")
+    till_move(conn, rec, d["method"], d.get("tendered", d["amount"]) - d.get("change", 0),
+              "top_up", d["member_id"])
     _queue_print_jobs(conn, d, rec)
 
 

@@ -125,6 +125,16 @@ def member_move(conn, rec: Record, member_id: str, kind: str, delta: int, reason
                                                     order_id, rec.ts))
 
 
+def till_move(conn, rec: Record, method: str, delta: int, kind: str, ref: str | None = None,
+              note: str = "") -> None:
+    """Money into (+) or out of (-) the till by tender: what a shift expects at handover and
+    what the X/Z reports add up (docs/shifts.md)."""
+    if delta:
+        conn.execute("INSERT INTO till_moves (seq, method, delta, kind, ref, staff, note, ts)"
+                     " VALUES (?,?,?,?,?,?,?,?)", (rec.seq, method, delta, kind, ref,
+                                                   rec.actor.get("staff", ""), note, rec.ts))
+
+
 def _set_counter(conn, name: str, value: int) -> None:
     conn.execute("INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE "
                  "SET value = MAX(value, excluded.value)", (name, value))
@@ -153,12 +163,12 @@ def _line_added(conn, rec: Record) -> None:
     conn.execute(
         "INSERT INTO order_lines (order_id, line_id, pos, product_id, variant_id, sku, barcode,"
         " name, spec, unit, qty, list_price, unit_price, cost, override_by, stock_tracked, amount,"
-        " category_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " category_id, tax_rate) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (d["order_id"], ln["line_id"], pos, ln["product_id"], ln.get("variant_id", ""),
          ln.get("sku", ""), ln.get("barcode", ""), ln["name"], ln.get("spec", ""),
          ln.get("unit", ""), ln["qty"], ln["list_price"], ln["unit_price"], ln.get("cost", 0),
          ln.get("override_by"), int(ln["stock_tracked"]), ln["unit_price"] * ln["qty"],
-         ln.get("category_id") or ""))
+         ln.get("category_id") or "", ln.get("tax_rate", 0)))
     _recompute_subtotal(conn, d["order_id"])
     _touch(conn, d["order_id"], rec)
 
@@ -237,6 +247,8 @@ def _payment_added(conn, rec: Record) -> None:
         (p["id"], d["order_id"], p["method"], p["amount"], p["tendered"], p["change"],
          p.get("reference", ""), p.get("idempotency_key"), rec.actor.get("staff", ""), rec.ts,
          rec.seq, p.get("member_id"), p.get("points", 0), p.get("stored_change", 0)))
+    # What stayed in the till: cash handed over less the change given back (存零 included).
+    till_move(conn, rec, p["method"], p["tendered"] - p["change"], "sale", d["order_id"])
     member = p.get("member_id")
     if member:
         if p["method"] == "member_balance":
@@ -254,8 +266,11 @@ def _payment_added(conn, rec: Record) -> None:
 @handles("order.payment_voided")
 def _payment_voided(conn, rec: Record) -> None:
     d = rec.data
-    row = conn.execute("SELECT method, amount, member_id, points, stored_change, voided"
-                       " FROM payments WHERE id = ?", (d["payment_id"],)).fetchone()
+    row = conn.execute("SELECT method, amount, member_id, points, stored_change, voided,"
+                       " tendered, change FROM payments WHERE id = ?",
+                       (d["payment_id"],)).fetchone()
+    if row and not row[5]:
+        till_move(conn, rec, row[0], -(row[6] - row[7]), "void", d["order_id"])
     if row and row[2] and not row[5]:
         # A voided member payment gives back what it drew from the card.
         method, amount, member, points, stored = row[:5]
@@ -282,7 +297,8 @@ def _payment_voided(conn, rec: Record) -> None:
 def _paid(conn, rec: Record) -> None:
     d = rec.data
     _touch(conn, d["order_id"], rec, status="paid", receipt_no=d["receipt_no"],
-           completed_at=rec.ts, completed_by=rec.actor.get("staff", ""))
+           completed_at=rec.ts, completed_by=rec.actor.get("staff", ""),
+           member_level=d.get("member_level"))
     _set_counter(conn, "receipt_no", d["receipt_no"])
     _move_stock(conn, d.get("stock", []), rec, d["order_id"])
     points = d.get("points")
@@ -341,6 +357,7 @@ def _refunded(conn, rec: Record) -> None:
                      " points) VALUES (?,?,?,?,?,?)",
                      (d["refund_id"], i, t["method"], t["amount"], t.get("reference", ""),
                       t.get("points", 0)))
+        till_move(conn, rec, t["method"], -t["amount"], "refund", d["order_id"])
         # Balance and points paid go back to the card they came from.
         if t["method"] == "member_balance":
             member_move(conn, rec, t.get("member_id") or member, "balance", t["amount"],

@@ -33,6 +33,8 @@ BEGIN SELECT RAISE(ABORT, 'journal prev_hash must be the hash of the last record
 CREATE TRIGGER IF NOT EXISTS journal_ts_forward BEFORE INSERT ON journal
 WHEN NEW.ts < (SELECT ts FROM journal ORDER BY seq DESC LIMIT 1)
 BEGIN SELECT RAISE(ABORT, 'journal ts must not go backwards'); END;
+-- The audit page and the reports read records of a few types out of millions.
+CREATE INDEX IF NOT EXISTS journal_type ON journal(type);
 """
 
 META = """
@@ -69,6 +71,7 @@ CREATE TABLE IF NOT EXISTS orders (
 );
 CREATE INDEX IF NOT EXISTS orders_status ON orders(status, updated_at);
 CREATE INDEX IF NOT EXISTS orders_day ON orders(business_day);
+CREATE INDEX IF NOT EXISTS orders_completed ON orders(completed_at);
 
 CREATE TABLE IF NOT EXISTS order_lines (
     order_id        TEXT NOT NULL REFERENCES orders(id),
@@ -361,6 +364,88 @@ CREATE TABLE IF NOT EXISTS visitors (
     hour            TEXT PRIMARY KEY,
     count           INTEGER NOT NULL
 );
+
+-- Issue 9: running the shop. Every move of money into or out of a till, by tender (a cash
+-- sale is what stayed in the drawer: tendered less change), for shifts and the X/Z reports.
+CREATE TABLE IF NOT EXISTS till_moves (
+    seq             INTEGER NOT NULL,       -- the journal record that made it
+    method          TEXT NOT NULL,          -- cash | card | ... | member_balance | points
+    delta           INTEGER NOT NULL,       -- fen; negative: out of the till
+    kind            TEXT NOT NULL,          -- sale | void | refund | top_up | float | paid_in | paid_out
+    ref             TEXT,                   -- order, top-up, shift ... it belongs to
+    staff           TEXT NOT NULL DEFAULT '',
+    note            TEXT NOT NULL DEFAULT '',
+    ts              TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS till_moves_seq ON till_moves(seq);
+
+CREATE TABLE IF NOT EXISTS shifts (
+    id              TEXT PRIMARY KEY,
+    number          INTEGER NOT NULL UNIQUE,
+    status          TEXT NOT NULL,          -- open | closed
+    float           INTEGER NOT NULL,       -- fen in the drawer at the start
+    opened_at       TEXT NOT NULL,
+    opened_by       TEXT NOT NULL,
+    open_seq        INTEGER NOT NULL,
+    closed_at       TEXT,
+    closed_by       TEXT,
+    close_seq       INTEGER,
+    expected        TEXT,                   -- JSON {method: fen}
+    counted         TEXT,                   -- JSON {method: fen, "denominations": {...}}
+    over_short      TEXT,                   -- JSON {method: fen}, counted - expected
+    override_by     TEXT,                   -- the manager who accepted a difference over the limit
+    note            TEXT NOT NULL DEFAULT '',
+    last_seq        INTEGER NOT NULL
+);
+
+-- X (mid-shift) and Z (day close) reports as they were recorded (the doc is the record's).
+CREATE TABLE IF NOT EXISTS till_reports (
+    id              TEXT PRIMARY KEY,
+    kind            TEXT NOT NULL,          -- x | z
+    number          INTEGER NOT NULL,       -- Z: 1, 2, ... per device; X: per shift
+    shift_id        TEXT,
+    business_day    TEXT NOT NULL,
+    first_seq       INTEGER NOT NULL,
+    last_seq        INTEGER NOT NULL,
+    head_hash       TEXT NOT NULL,
+    doc             TEXT NOT NULL,
+    created_at      TEXT NOT NULL,
+    created_by      TEXT NOT NULL,
+    seq             INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS till_reports_kind ON till_reports(kind, number);
+
+-- Income and expense entries besides sales (rent, wages, utilities, supplier payments).
+CREATE TABLE IF NOT EXISTS finance_entries (
+    id              TEXT PRIMARY KEY,
+    kind            TEXT NOT NULL,          -- income | expense
+    category        TEXT NOT NULL,
+    amount          INTEGER NOT NULL CHECK (amount > 0),
+    day             TEXT NOT NULL,          -- YYYY-MM-DD, shop-local
+    note            TEXT NOT NULL DEFAULT '',
+    supplier_id     TEXT,
+    created_at      TEXT NOT NULL,
+    created_by      TEXT NOT NULL,
+    seq             INTEGER NOT NULL,
+    voided          INTEGER NOT NULL DEFAULT 0,
+    void_reason     TEXT,
+    voided_by       TEXT,
+    void_seq        INTEGER
+);
+CREATE INDEX IF NOT EXISTS finance_entries_day ON finance_entries(day);
+
+-- Training (training ledger only): product quizzes and their scores per staff member.
+CREATE TABLE IF NOT EXISTS quizzes (
+    id              TEXT PRIMARY KEY,
+    staff           TEXT NOT NULL,
+    questions       TEXT NOT NULL,          -- JSON, with the right answers
+    started_at      TEXT NOT NULL,
+    answers         TEXT,                   -- JSON, once finished
+    score           INTEGER,
+    total           INTEGER NOT NULL,
+    finished_at     TEXT,
+    seq             INTEGER NOT NULL
+);
 """
 
 #: Tables that must equal a replay of the journal (print_jobs is an operational queue whose
@@ -369,7 +454,8 @@ PROJECTION_TABLES = ("orders", "order_lines", "payments", "refunds", "refund_lin
                      "refund_tenders", "stock_levels", "counters", "members", "member_moves",
                      "member_topups", "member_levels", "promotions", "coupon_uses",
                      "stock_moves", "stock_rules", "purchase_orders", "po_lines", "receipts_in",
-                     "receipt_in_lines", "counts", "count_items", "count_entries")
+                     "receipt_in_lines", "counts", "count_items", "count_entries",
+                     "till_moves", "shifts", "till_reports", "finance_entries", "quizzes")
 
 
 #: Columns added after a table first shipped: (table, column, definition).
@@ -392,6 +478,10 @@ ADDED_COLUMNS = (
     ("refund_tenders", "points", "INTEGER NOT NULL DEFAULT 0"),
     # issue 8: the moving-average unit cost (NULL until the first delivery is received)
     ("stock_levels", "avg_cost", "INTEGER"),
+    # issue 9: Z reports by tax rate (basis points, from the catalog at sale), sales by member
+    # level (the level at the sale, not today's)
+    ("order_lines", "tax_rate", "INTEGER NOT NULL DEFAULT 0"),
+    ("orders", "member_level", "TEXT"),
 )
 
 

@@ -147,6 +147,14 @@ SETTINGS_SCHEMA: dict[str, Setting] = {
     "labels.ean_prefix": Setting(str, "20", _ean_prefix,
                                  "prefix of the in-store EAN-13 codes given to products"
                                  " without a barcode"),
+    # running the shop (issue 9; docs/shifts.md, docs/reports.md)
+    "shifts.over_short_limit": Setting(int, 1000, _amount_range,
+                                       "largest over/short (fen) per tender a shift may close"
+                                       " with; more needs a manager"),
+    "shifts.required": Setting(bool, False, _any,
+                               "take money only while a shift is open"),
+    "shifts.default_float": Setting(int, 50000, _amount_range,
+                                    "float (fen) offered when a shift opens"),
 }
 
 

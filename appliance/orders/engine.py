@@ -320,7 +320,8 @@ class OrderEngine:
                     else "", "unit": product.unit, "qty": qty, "list_price": list_price,
                     "unit_price": price, "cost": self._unit_cost_in_tx(tx, product, variant),
                     "override_by": override_by, "stock_tracked": product.stock_tracked,
-                    "category_id": product.category_id or ""}})
+                    "category_id": product.category_id or "",
+                    "tax_rate": product.tax_rate}})
             if override_by:
                 audit.info("price override order=%s product=%s list=%s price=%s by=%s",
                            order.number, product.id, money.format_amount(list_price),
@@ -743,9 +744,18 @@ class OrderEngine:
             "stock": [{"product_id": p, "variant_id": v, "delta": -q, "reason": "sale"}
                       for (p, v), q in self._tracked_qty(order).items()],
             "print_jobs": jobs, "member_id": order.member_id,
+            "member_level": self._member_level(tx, order),
             "points": self._points_earned(tx, order)})
         audit.info("sale order=%s receipt=%d total=%s by=%s", order.number, receipt_no,
                    money.format_amount(order.total), actor.staff_id)
+
+    @staticmethod
+    def _member_level(tx: Transaction, order: model.Order) -> str | None:
+        """The member's level at the sale, for sales by level (a level can change later)."""
+        if not order.member_id:
+            return None
+        row = tx.one("SELECT level_id FROM members WHERE id = ?", (order.member_id,))
+        return row[0] if row else None
 
     @staticmethod
     def _points_earned(tx: Transaction, order: model.Order) -> dict | None:

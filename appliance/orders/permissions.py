@@ -37,6 +37,19 @@ PERMISSIONS: dict[str, str] = {
     "member.points": "manager",    # manual corrections, with a reason
     "member.level": "manager",     # change a member's level, edit levels
     "promotion.edit": "manager",
+    # running the shop (issue 9)
+    "shift.open": "cashier",       # open a shift with a float
+    "shift.cash": "cashier",       # cash paid in or out of the drawer, with a reason
+    "shift.close": "cashier",      # handover (交班) with a blind count
+    "shift.override": "manager",   # accept an over/short beyond shifts.over_short_limit
+    "report.x": "cashier",         # X report: the shift so far
+    "report.z": "manager",         # Z report: closes the day
+    "reports.view": "manager",     # sales reports, charts, the owner dashboard
+    "finance": "owner",            # income and expenses (wages, rent), profit
+    "staff.manage": "owner",       # staff, roles, PIN resets, deactivation
+    "audit.view": "owner",         # the audit page of sensitive actions
+    "settings.edit": "owner",
+    "training": "assistant",       # training mode and the product quiz
 }
 
 assert all(role in ROLES for role in PERMISSIONS.values())

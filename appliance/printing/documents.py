@@ -13,13 +13,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
+import importlib
 import logging
 import textwrap
-import uuid
 from dataclasses import asdict
 
-from appliance.clock import format_ts
 from appliance.errors import NotFound
 from appliance.i18n import _, language
 from drivers.printer.from_order import receipt_for
@@ -28,6 +26,14 @@ from drivers.printer.layout import COLUMNS, Line, columns, lay_out, mask_phone, 
 log = logging.getLogger(__name__)
 
 SETUP_DOCUMENT = "setup"
+
+#: ``report`` jobs by ``payload["document"]``: "module:function" laying one out as
+#: ``function(box, payload) -> document``, imported when a job is claimed.
+REPORT_DOCUMENTS = {
+    SETUP_DOCUMENT: "appliance.printing.documents:setup_slip",
+    "shift": "appliance.shifts.printout:document",       # X and Z reports, shift handover
+    "summary": "appliance.reports.printout:document",    # a report's short summary
+}
 
 
 def ereceipt_token(key: str, order_id: str) -> str:
@@ -82,9 +88,11 @@ def document_for(box, job: dict) -> dict:
         # receipt width is for labels on the receipt printer.
         return {**job["payload"], "paper_mm": box.master.settings.get("receipt.width_mm")}
     if job["kind"] == "report":
-        if job["payload"].get("document") == SETUP_DOCUMENT:
-            return setup_slip(box, job["payload"])
-        return job["payload"]
+        target = REPORT_DOCUMENTS.get(job["payload"].get("document"))
+        if target is None:
+            return job["payload"]
+        module, _sep, name = target.partition(":")
+        return getattr(importlib.import_module(module), name)(box, job["payload"])
     order = box.orders.get_order(job["order_id"])
     lines, doc = receipt_lines(box, order, copy=job["payload"].get("copy", "customer"))
     return {**doc, "lines": [asdict(ln) for ln in lines], "cut": True}
@@ -122,14 +130,7 @@ def enqueue_setup_slip(box, *, hostname: str,
         addresses = [a for a in lan_addresses() if not a.startswith("127.")]
     payload = {"document": SETUP_DOCUMENT, "hostname": hostname, "addresses": addresses,
                "url": setup_base_url(box.config, hostname, addresses)}
-    job_id = f"setup-{uuid.uuid4().hex[:12]}"
-    with box.ledger.transaction() as tx:
-        # Queued like a shift report (no journal record: paper, not money).
-        seq = tx.one("SELECT MAX(seq) FROM journal")[0] or 0
-        tx.conn.execute("INSERT INTO print_jobs (id, kind, payload, created_at, seq)"
-                        " VALUES (?, 'report', ?, ?, ?)",
-                        (job_id, json.dumps(payload, ensure_ascii=False), format_ts(tx.now()),
-                         seq))
+    job_id = box.printing.add_report(payload, prefix="setup")   # paper, not money
     log.info("setup slip queued for the printer (job %s)", job_id)
     return job_id
 

@@ -21,6 +21,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from datetime import timedelta
 
 from appliance.clock import format_ts
@@ -170,6 +171,22 @@ class PrintQueue:
             rows = conn.execute(f"SELECT {COLUMNS} FROM print_jobs WHERE state IN"
                                 " ('queued', 'printing', 'waiting') ORDER BY seq, id").fetchall()
         return [_job(r) for r in rows]
+
+    def add_report(self, payload: dict, prefix: str = "report") -> str:
+        """Queue paper that is not a money event (a report summary, the setup slip): no
+        journal record, so it goes straight into the queue. ``payload["document"]`` names
+        the layout (appliance/printing/documents.py REPORT_DOCUMENTS). Returns the job id."""
+        job_id = f"{prefix}-{uuid.uuid4().hex[:12]}"
+        with self.ledger.transaction() as tx:
+            seq = tx.one("SELECT MAX(seq) FROM journal")[0] or 0
+            tx.conn.execute("INSERT INTO print_jobs (id, kind, payload, created_at, seq)"
+                            " VALUES (?, 'report', ?, ?, ?)",
+                            (job_id, json.dumps(payload, ensure_ascii=False),
+                             format_ts(tx.now()), seq))
+        with self._wake:
+            self._generation += 1
+            self._wake.notify_all()
+        return job_id
 
     def expire_old(self) -> list[str]:
         """Expire what is too old to print now (core runs this every few seconds)."""

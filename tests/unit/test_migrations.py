@@ -135,14 +135,19 @@ def test_format_2_rebuilds_the_projections_with_each_products_stock_history(cfg)
         box.orders.add_payment(who, order.id, "cash", 13600)
     db = sqlite3.connect(cfg.ledger_path)
     db.execute("DELETE FROM stock_moves")             # as a format-1 box left it
+    db.execute("DELETE FROM till_moves")
     db.execute("UPDATE print_jobs SET state = 'printed'")
     db.commit()
     db.close()
     (cfg.data_dir / "format.json").write_text('{"format": 1}')
     done = migrate(cfg)
-    assert done[-1] == "format 1 → 2: the projections are built again from the journal" \
-                       " (stock moves per record, issue 8)"
+    assert done[1:] == ["format 1 → 2: the projections are built again from the journal"
+                        " (stock moves per record, issue 8)",
+                        "format 2 → 3: the projections are built again from the journal"
+                        " (till moves per tender, issue 9)"]
     db = sqlite3.connect(cfg.ledger_path)
+    assert db.execute("SELECT method, delta, kind FROM till_moves").fetchall() == \
+        [("cash", 13600, "sale")]
     assert db.execute("SELECT delta, after, reason FROM stock_moves ORDER BY seq").fetchall() \
         == [(10, 10, "opening_stock"), (-2, 8, "sale")]
     assert {s for (s,) in db.execute("SELECT state FROM print_jobs")} == {"printed"}

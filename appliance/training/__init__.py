@@ -1,0 +1,1 @@
+"""Training mode (培训模式, issue 9; docs/training.md)."""

@@ -1,0 +1,6 @@
+"""/api/v1 for audit (issue 9)."""
+
+from __future__ import annotations
+
+from ..access import access
+from . import body, box, bp

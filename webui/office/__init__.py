@@ -1,0 +1,37 @@
+"""The back office on a phone or the counter (issue 9): the owner's dashboard, reports,
+finance, staff and audit, shifts, and training. Server-rendered pages (charts are SVG made
+here, no chart library); each page's small script talks to /api/v1 like the others.
+
+One module per page; :func:`office_page` renders with the office's tab bar, showing only
+the pages the signed-in person may open.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, g
+from flask_babel import gettext as _
+
+from appliance.orders.permissions import allowed
+
+bp = Blueprint("office", __name__)
+
+#: (endpoint, permission, label) of the office's tab bar, in order.
+NAV = (
+    ("office.dashboard", "reports.view", lambda: _("Overview")),
+    ("office.reports", "reports.view", lambda: _("Reports")),
+    ("office.shifts", "shift.close", lambda: _("Shifts")),
+    ("office.finance", "finance", lambda: _("Finance")),
+    ("office.staff", "staff.manage", lambda: _("Staff")),
+    ("office.audit", "audit.view", lambda: _("Audit")),
+    ("office.training", "training", lambda: _("Training")),
+)
+
+
+def office_page(template: str, current: str, **kw):
+    from ..pages import _page
+    nav = [(endpoint, label(), endpoint == current) for endpoint, permission, label in NAV
+           if allowed(getattr(g, "actor", None), permission)]
+    return _page(template, office_nav=nav, **kw)
+
+
+from . import audit, dashboard, finance, reports, shifts, staff, training  # noqa: E402,F401
