@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from appliance.errors import TillboxError
 
 from .access import LOGIN, PUBLIC, access
+from .office import office_strings
 from .setup import pending as setup_pending
 
 bp = Blueprint("pages", __name__)
@@ -89,6 +90,7 @@ def script_strings() -> dict:
         "uplink_unknown": _("Head office link not running"),
         "catalog_updated": _("Head office updated the catalog (%(n)s products)", n="{n}"),
         **_member_strings(), **_promotion_strings(), **_stock_strings(),
+        **office_strings(),
     }
 
 

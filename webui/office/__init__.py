@@ -34,4 +34,15 @@ def office_page(template: str, current: str, **kw):
     return _page(template, office_nav=nav, **kw)
 
 
+def office_strings() -> dict:
+    """Strings the office's scripts (and the counter's shift panel) show: each page module
+    may define ``script_strings()`` with keys of its own prefix."""
+    strings: dict = {}
+    for module in (audit, dashboard, finance, reports, shifts, staff, training):
+        make = getattr(module, "script_strings", None)
+        if make is not None:
+            strings.update(make())
+    return strings
+
+
 from . import audit, dashboard, finance, reports, shifts, staff, training  # noqa: E402,F401
