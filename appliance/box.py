@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from .clock import SystemClock
 from .config import Config
 from .keys import device_token_path, private_token
@@ -35,24 +37,34 @@ class Box:
         except BaseException:
             self.ledger.close()
             raise
-        self.orders = OrderEngine(self.ledger, self.master, timezone=config.shop.timezone)
-        self.members = MemberService(self.ledger, self.master, config.shop.timezone)
-        self.promotions = PromotionAdmin(self.ledger)
-        self.purchasing = Purchasing(self.ledger, self.master, config.shop.timezone)
-        self.counts = Stocktake(self.ledger, self.master, config.shop.timezone)
-        self.stock = StockService(self.ledger, self.master, config.shop.timezone)
-        self.printing = PrintQueue(self.ledger)
-        tz = config.shop.timezone
-        self.shifts = ShiftDesk(self.ledger, self.master, tz)
-        self.reports = Reports(self.ledger, self.master, tz)
-        self.finance = Finance(self.ledger, self.master, tz)
+        open_services(self, self.ledger, self.master, config.shop.timezone)
         self.device_token = private_token(device_token_path(config.data_dir))
         self.receipt_key = private_token(config.data_dir / "receipt.key")
         #: Base of links printed on receipts (the e-receipt QR): somewhere phones on the shop
         #: Wi-Fi can reach, or "" for no QR (see public_url_for).
         self.public_url = public_url_for(config)
+        #: The training stack (培训模式, docs/training.md): built on first use, closed with us.
+        self._training = None
+        self._training_lock = threading.Lock()
+
+    is_training = False
+
+    def training(self, *, create: bool = True):
+        """The training stack over data_dir/training.db; with ``create=False`` only if it
+        is open already or its ledger exists (printerd's poll must not make one)."""
+        from .training import TRAINING_LEDGER, TrainingBox
+        with self._training_lock:
+            if self._training is None:
+                if not create and not (self.config.data_dir / TRAINING_LEDGER).exists():
+                    return None
+                self._training = TrainingBox(self)
+            return self._training
 
     def close(self) -> None:
+        with self._training_lock:
+            if self._training is not None:
+                self._training.close()
+                self._training = None
         self.master.close()
         self.ledger.close()
 
@@ -61,6 +73,20 @@ class Box:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def open_services(box, ledger, master, timezone: str) -> None:
+    """The services the web API uses, over one ledger (the real one, or training's)."""
+    box.orders = OrderEngine(ledger, master, timezone=timezone)
+    box.members = MemberService(ledger, master, timezone)
+    box.promotions = PromotionAdmin(ledger)
+    box.purchasing = Purchasing(ledger, master, timezone)
+    box.counts = Stocktake(ledger, master, timezone)
+    box.stock = StockService(ledger, master, timezone)
+    box.printing = PrintQueue(ledger)
+    box.shifts = ShiftDesk(ledger, master, timezone)
+    box.reports = Reports(ledger, master, timezone)
+    box.finance = Finance(ledger, master, timezone)
 
 
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")

@@ -54,12 +54,21 @@ def rules_from_config(cfg) -> CodeRules:
 
 class ScanDesk:
     def __init__(self, box, rules: CodeRules, session_alive=lambda token: True):
-        self.box = box
+        self._box = box
+        #: The box scans act on, by the session of the counter screen holding the till (core
+        #: gives a screen in training mode the training stack: docs/training.md).
+        self.box_for = lambda session: box
         self.rules = rules
         self._alive = session_alive
         self._lock = threading.Lock()
         self._till: Till | None = None
         self._seen: OrderedDict[str, ScanResult] = OrderedDict()  # scan id -> its result
+
+    @property
+    def box(self):
+        """The box of the counter screen holding the till (the real one if none does)."""
+        till = self._till
+        return self.box_for(till.session) if till is not None else self._box
 
     # -- the counter says which order it shows ------------------------------------------
 

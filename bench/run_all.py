@@ -27,6 +27,8 @@ BENCHES = {
     "pricing": (["--samples", "2000"], ["--samples", "50"]),
     "uplink_drain": (["--records", "10000", "--windows", "100,20,500"], ["--records", "300"]),
     "uplink_latency": (["--samples", "200"], ["--samples", "10"]),
+    "month_report": (["--orders", "100000"], ["--orders", "1000", "--products", "30",
+                                              "--warm", "1"]),
     # Builds the package and a root file system, boots them in systemd-nspawn (root only).
     "boot": (["--boots", "3"], ["--boots", "1", "--settle", "1"]),
 }

@@ -24,6 +24,8 @@ class Session:
     csrf_token: str
     created: float
     last_seen: float = field(default=0.0)
+    #: Training mode (docs/training.md): this screen's sales go to the training ledger.
+    training: bool = False
 
 
 class SessionStore:
@@ -64,6 +66,20 @@ class SessionStore:
         with self._lock:
             s = self._sessions.get(token or "")
             return s is not None and now - s.last_seen <= self.idle_seconds
+
+    def set_training(self, token: str, on: bool) -> Session | None:
+        """Switch a live session into training mode or out of it; None if it has ended."""
+        with self._lock:
+            s = self._sessions.get(token)
+            if s is not None:
+                s.training = on
+            return s
+
+    def training_of(self, token: str | None) -> bool:
+        """Whether a session is in training mode (without counting as activity)."""
+        with self._lock:
+            s = self._sessions.get(token or "")
+            return s is not None and s.training
 
     def end(self, token: str | None) -> None:
         with self._lock:

@@ -247,8 +247,12 @@ def _payment_added(conn, rec: Record) -> None:
         (p["id"], d["order_id"], p["method"], p["amount"], p["tendered"], p["change"],
          p.get("reference", ""), p.get("idempotency_key"), rec.actor.get("staff", ""), rec.ts,
          rec.seq, p.get("member_id"), p.get("points", 0), p.get("stored_change", 0)))
-    # What stayed in the till: cash handed over less the change given back (存零 included).
-    till_move(conn, rec, p["method"], p["tendered"] - p["change"], "sale", d["order_id"])
+    # What stayed in the till: the sale's part of what was handed over, and apart from it
+    # the change the customer left on a member card (存零: in the drawer, owed to the card).
+    stored = p.get("stored_change", 0)
+    till_move(conn, rec, p["method"], p["tendered"] - p["change"] - stored, "sale",
+              d["order_id"])
+    till_move(conn, rec, p["method"], stored, "stored_change", d["order_id"])
     member = p.get("member_id")
     if member:
         if p["method"] == "member_balance":
@@ -270,7 +274,8 @@ def _payment_voided(conn, rec: Record) -> None:
                        " tendered, change FROM payments WHERE id = ?",
                        (d["payment_id"],)).fetchone()
     if row and not row[5]:
-        till_move(conn, rec, row[0], -(row[6] - row[7]), "void", d["order_id"])
+        till_move(conn, rec, row[0], -(row[6] - row[7] - row[4]), "void", d["order_id"])
+        till_move(conn, rec, row[0], -row[4], "stored_change", d["order_id"])
     if row and row[2] and not row[5]:
         # A voided member payment gives back what it drew from the card.
         method, amount, member, points, stored = row[:5]

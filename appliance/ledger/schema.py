@@ -371,7 +371,7 @@ CREATE TABLE IF NOT EXISTS till_moves (
     seq             INTEGER NOT NULL,       -- the journal record that made it
     method          TEXT NOT NULL,          -- cash | card | ... | member_balance | points
     delta           INTEGER NOT NULL,       -- fen; negative: out of the till
-    kind            TEXT NOT NULL,          -- sale | void | refund | top_up | float | paid_in | paid_out
+    kind            TEXT NOT NULL,          -- sale | void | refund | top_up | stored_change | paid_in | paid_out
     ref             TEXT,                   -- order, top-up, shift ... it belongs to
     staff           TEXT NOT NULL DEFAULT '',
     note            TEXT NOT NULL DEFAULT '',
@@ -394,8 +394,9 @@ CREATE TABLE IF NOT EXISTS shifts (
     counted         TEXT,                   -- JSON {method: fen, "denominations": {...}}
     over_short      TEXT,                   -- JSON {method: fen}, counted - expected
     override_by     TEXT,                   -- the manager who accepted a difference over the limit
-    note            TEXT NOT NULL DEFAULT '',
-    last_seq        INTEGER NOT NULL
+    note            TEXT NOT NULL DEFAULT '',   -- given at the opening
+    last_seq        INTEGER NOT NULL,
+    close_reason    TEXT NOT NULL DEFAULT ''    -- given at the close (why a difference is accepted)
 );
 
 -- X (mid-shift) and Z (day close) reports as they were recorded (the doc is the record's).
@@ -482,6 +483,7 @@ ADDED_COLUMNS = (
     # level (the level at the sale, not today's)
     ("order_lines", "tax_rate", "INTEGER NOT NULL DEFAULT 0"),
     ("orders", "member_level", "TEXT"),
+    ("shifts", "close_reason", "TEXT NOT NULL DEFAULT ''"),   # data dirs of development builds
 )
 
 

@@ -158,6 +158,14 @@ class StaffDirectory:
                 return s
         return None
 
+    def name_of(self, staff_id: str | None) -> str:
+        """What screens and paper call someone: their name, else (someone since removed from
+        the list) their id; "" for nobody."""
+        if not staff_id:
+            return ""
+        person = self.find(staff_id)
+        return person.name if person else staff_id
+
     def get(self, staff_id: str) -> Staff:
         s = self.find(staff_id)
         if s is None:
@@ -225,6 +233,32 @@ class StaffDirectory:
             self._save(staff)
         log.info("deactivated staff %s", staff_id)
         return staff
+
+    def reactivate(self, staff_id: str, pin: str) -> Staff:
+        """Let a deactivated person sign in again, with a new PIN: the old one may have been
+        given to someone else meanwhile (it cannot be checked: only salted hashes are kept),
+        or may be known to people it should not be."""
+        with self._lock:
+            staff = self.get(staff_id)
+            if staff.active:
+                raise Conflict(_("{name} is already active", name=staff.name),
+                               field="staff_id")
+            validate_pin(pin, staff.role)
+            self._refuse_shared_pin(pin, except_id=staff_id)
+            staff.active = True
+            staff.pin_hash = hash_pin(pin)
+            self._save(staff)
+        log.info("reactivated staff %s", staff_id)
+        return staff
+
+    def restore(self, staff_id: str, before: Staff | None) -> None:
+        """Put a person back as they were (``None``: was not there): undoes a change whose
+        journal record could not be written."""
+        with self._lock:
+            if before is None:
+                self._table.remove(Query().id == staff_id)
+            else:
+                self._save(before)
 
     def _refuse_shared_pin(self, pin: str, except_id: str | None) -> None:
         for other in self._all():

@@ -355,6 +355,8 @@ class MemberService:
                                          amount=money.format_amount(prior[1])))
                     return TopUpResult(prior[0], prior[1], prior[2], member.balance, prior[5],
                                        member)
+            from ..shifts.guard import require_open_shift  # shifts.required (docs/shifts.md)
+            require_open_shift(tx.conn, self.master.settings)
             if not member.active:
                 raise Conflict(_("member {name} is deactivated", name=member.name))
             bonus, rule = self._bonus(tx, member_id, amount)

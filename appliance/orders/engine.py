@@ -618,6 +618,8 @@ class OrderEngine:
                         raise Conflict(used)
                     return PaymentResult(order, prior.id, prior.amount, prior.change,
                                          order.status == "paid")
+            from ..shifts.guard import require_open_shift  # shifts.required (docs/shifts.md)
+            require_open_shift(tx.conn, self.master.settings)
             if order.status == "paid":
                 raise Conflict(_("order {number} is already paid (receipt {receipt_no})",
                                  number=order.number, receipt_no=order.receipt_no))

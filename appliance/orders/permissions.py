@@ -42,7 +42,8 @@ PERMISSIONS: dict[str, str] = {
     "shift.cash": "cashier",       # cash paid in or out of the drawer, with a reason
     "shift.close": "cashier",      # handover (交班) with a blind count
     "shift.override": "manager",   # accept an over/short beyond shifts.over_short_limit
-    "report.x": "cashier",         # X report: the shift so far
+    "report.x": "manager",         # X report: the shift so far (a cashier's would give away
+                                   # the blind handover count)
     "report.z": "manager",         # Z report: closes the day
     "reports.view": "manager",     # sales reports, charts, the owner dashboard
     "finance": "owner",            # income and expenses (wages, rent), profit

@@ -21,7 +21,8 @@ from dataclasses import asdict
 from appliance.errors import NotFound
 from appliance.i18n import _, language
 from drivers.printer.from_order import receipt_for
-from drivers.printer.layout import COLUMNS, Line, columns, lay_out, mask_phone, width, wrap
+from drivers.printer.layout import (COLUMNS, Line, columns, lay_out, mask_phone, training_mark,
+                                    width, wrap)
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,23 @@ def member_block_of(box, order) -> dict | None:
 
 
 def document_for(box, job: dict) -> dict:
-    """The printable document for a claimed job (empty for a drawer kick)."""
+    """The printable document for a claimed job (empty for a drawer kick); a job of the
+    training stack (docs/training.md) is marked as training at its top and bottom."""
+    document = _document(box, job)
+    if getattr(box, "is_training", False) and document.get("lines"):
+        document = training_marked(box, document)
+    return document
+
+
+def training_marked(box, document: dict) -> dict:
+    settings = box.master.settings
+    paper = document.get("paper_mm") or settings.get("receipt.width_mm")
+    with language(settings.get("receipt.language")):
+        mark = [asdict(ln) for ln in training_mark(COLUMNS[paper])]
+    return {**document, "lines": mark + list(document["lines"]) + mark}
+
+
+def _document(box, job: dict) -> dict:
     if job["kind"] == "drawer":
         return {}
     if job["kind"] == "label":

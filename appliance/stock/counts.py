@@ -13,16 +13,14 @@ differences, in any view, the CSV sheet or the printed one.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
-import re
 import uuid
 from dataclasses import asdict
 from zoneinfo import ZoneInfo
 
 from ..clock import format_ts, parse_ts
+from ..csv_export import csv_bytes
 from ..errors import Conflict, NotFound, ValidationError
 from ..i18n import _, language
 from ..ledger import Ledger
@@ -291,12 +289,10 @@ class Stocktake:
     def sheet_csv(self, actor: Actor, count_id: str) -> bytes:
         """The count sheet as CSV: UTF-8 with a BOM, so Excel opens the Chinese correctly."""
         view, rows, sees = self.sheet_rows(actor, count_id)
-        buf = io.StringIO()
-        out = csv.writer(buf, lineterminator="\r\n")
         header = ["number", "sku", "barcode", "name", "spec", "unit", "counted"]
         if sees:
             header += ["expected", "difference", "unit_cost", "difference_value"]
-        out.writerow(header)
+        lines = []
         for r in rows:
             line = [view["number"], r["sku"], r["barcode"], r["name"], r["spec"], r["unit"],
                     "" if r["counted"] is None else r["counted"]]
@@ -304,8 +300,8 @@ class Stocktake:
                 diff = r.get("difference")
                 line += [r.get("expected", ""), "" if diff is None else diff,
                          r.get("unit_cost", ""), r.get("difference_value", "")]
-            out.writerow([_csv_safe(v) for v in line])
-        return ("\ufeff" + buf.getvalue()).encode("utf-8")
+            lines.append(line)
+        return csv_bytes(header, lines)
 
     def print_sheet(self, actor: Actor, count_id: str) -> str:
         """Queue the count sheet for the receipt printer (a ``report`` job whose payload is the
@@ -527,14 +523,3 @@ def _fen(amount: str | None) -> int:
         return 0
     from ..money import parse_amount
     return parse_amount(amount, allow_negative=True)
-
-
-_NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
-
-
-def _csv_safe(value):
-    """Text a spreadsheet would run as a formula gets a leading quote (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") \
-            and not _NUMBER.match(value):
-        return "'" + value
-    return value

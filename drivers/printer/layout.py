@@ -136,6 +136,12 @@ def lay_out(r: Receipt, paper_mm: int = 80) -> list[Line]:
     return out
 
 
+def training_mark(cols: int) -> list[Line]:
+    """Heads and ends everything printed in training mode (docs/training.md): the paper must
+    never pass for a sale. In the receipt language, bold, centred."""
+    return [Line(t, "center", bold=True) for t in wrap(_("TRAINING — NOT A SALE"), cols)]
+
+
 def adjustment_label(adj: dict) -> str:
     """The label of an adjustment line: round-off and discounts in the receipt language, a
     promotion under the name the shop gave it (it is shop data, not a catalog message)."""

@@ -18,7 +18,7 @@ from appliance.orders import Actor
 
 
 log = logging.getLogger(__name__)
-audit = logging.getLogger("audit")
+audit_log = logging.getLogger("audit")  # not "audit": that is the module of the audit routes
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -26,8 +26,8 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 @bp.errorhandler(TillboxError)
 def _tillbox_error(exc: TillboxError):
     if isinstance(exc, Forbidden) and getattr(g, "staff", None) is not None:
-        audit.warning("refused %s %s: staff=%s role=%s: %s", request.method, request.path,
-                      g.staff.id, g.staff.role, exc.message)
+        audit_log.warning("refused %s %s: staff=%s role=%s: %s", request.method,
+                          request.path, g.staff.id, g.staff.role, exc.message)
     resp = jsonify(exc.to_json())
     if isinstance(exc, TooManyAttempts):
         resp.headers["Retry-After"] = str(int(exc.retry_after) + 1)
@@ -53,10 +53,24 @@ def api_error_for_unrouted(exc: HTTPException):
 # -- request helpers -----------------------------------------------------------------------
 
 def box():
-    return current_app.config["BOX"]
+    """The box this request acts on: the training stack for a session in training mode
+    (docs/training.md; webui/api/training.py refuses what training may not do), else the
+    real one."""
+    real = current_app.config["BOX"]
+    session = getattr(g, "session", None)
+    if session is not None and session.training:
+        return real.training()
+    return real
 
 
-def publish(kind: str, data: dict) -> None:
+def publish(kind: str, data: dict, *, training: bool | None = None) -> None:
+    """Tell the screens; an event of a training action is tagged ``"training": true`` and
+    reaches only screens in training mode (webui/api/training.py shown_to)."""
+    if training is None:
+        session = getattr(g, "session", None)
+        training = session is not None and session.training
+    if training:
+        data = {**data, "training": True}
     current_app.config["EVENTS"].publish(kind, data)
 
 

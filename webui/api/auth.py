@@ -65,4 +65,4 @@ def logout():
 @access(LOGIN)
 def me():
     return jsonify({"staff": _staff_json(g.staff), "csrf_token": g.session.csrf_token,
-                    "terminal": g.session.terminal})
+                    "terminal": g.session.terminal, "training": g.session.training})

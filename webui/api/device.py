@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, g, jsonify, request
 
-from appliance.errors import ValidationError
+from appliance.errors import NotFound, ValidationError
 from appliance.i18n import _, language
 from appliance.printing.documents import document_for
+from appliance.training.printing import claim_next
 
 from ..access import DEVICE, access
 from . import body, box, bp, field_bool, field_int, field_str, publish
@@ -31,27 +32,50 @@ def job_json(job: dict) -> dict:
                                 "created_at", "updated_at", "finished_at")}
 
 
-def publish_job(job: dict) -> None:
-    publish("print_job", job_json(job))
+def publish_job(job: dict, training: bool = False) -> None:
+    publish("print_job", job_json(job), training=training)
+
+
+def _training_stack():
+    """The training stack if training was ever used on this box (docs/training.md), its
+    queue's own changes (expired jobs) told to the screens in training mode."""
+    stack = current_app.config["BOX"].training(create=False)
+    if stack is not None and stack.printing.on_change is None:
+        events = current_app.config["EVENTS"]
+        stack.printing.on_change = lambda jobs: [
+            events.publish("print_job", {**job_json(j), "training": True}) for j in jobs]
+    return stack
 
 
 @bp.get("/device/print-jobs/next")
 @access(DEVICE)
 def next_print_job():
+    """The next job of the real queue, else of the training stack's (its paper is marked as
+    training); the long poll wakes for either."""
     wait = min(max(request.args.get("wait", 0, type=float), 0.0), LONG_POLL_MAX)
     kind = request.args.get("kind") or None
     if kind not in (None, "receipt", "drawer", "report", "label"):
         raise ValidationError(_("kind must be receipt, drawer, report or label"), field="kind")
-    job = box().printing.claim(wait=wait, kind=kind)
-    if job is None:
-        return "", 204
-    publish_job(job)
+    real = box()
+    while True:
+        claimed = claim_next(real, _training_stack, wait, kind)
+        if claimed is None:
+            return "", 204
+        stack, job = claimed
+        training = stack is not real
+        if not (training and job["kind"] == "drawer"):
+            break
+        # Training never opens the real cash drawer (no money moved), and says nothing of a
+        # kick nobody expects: the job ends "failed: training" in the training queue.
+        stack.printing.report(job["id"], "failed", "training")
+        wait = 0
+    publish_job(job, training)
     try:
-        document = document_for(box(), job)
+        document = document_for(stack, job)
     except Exception as exc:  # noqa: BLE001 - a job that cannot be laid out must not jam the queue
         log.exception("print job %s cannot be laid out: %s", job["id"], exc)
-        failed = box().printing.report(job["id"], "failed", "layout")
-        publish_job(failed)
+        failed = stack.printing.report(job["id"], "failed", "layout")
+        publish_job(failed, training)
         return "", 204
     return jsonify({**job_json(job), "document": document})
 
@@ -62,8 +86,16 @@ def report_print_job(job_id: str):
     data = body()
     state = field_str(data, "state", required=True)
     reason = field_str(data, "reason", default="")
-    job = box().printing.report(job_id, state, reason)
-    publish_job(job)
+    training = False
+    try:
+        job = box().printing.report(job_id, state, reason)
+    except NotFound:
+        stack = _training_stack()
+        if stack is None:
+            raise
+        job = stack.printing.report(job_id, state, reason)
+        training = True
+    publish_job(job, training)
     if job["kind"] == "drawer" and state == "printed":
         audit.info("drawer opened job=%s order=%s by %s", job_id, job["order_id"] or "-",
                    g.device)
@@ -167,14 +199,18 @@ def scan():
     device = field_str(data, "device", default=g.device)
     # The counter reads the message: the box's screen language is the receipt language.
     scan_id = field_str(data, "scan_id", default="")[:64]
+    scans = current_app.config["SCANS"]
     with language(box().master.settings.get("receipt.language")):
-        result = current_app.config["SCANS"].handle(code[:200], device, scan_id)
+        result = scans.handle(code[:200], device, scan_id)
+    target = scans.box  # the training stack when the counter holding the till is in training
+    training = target.is_training
     event = result.to_dict()
-    publish("scan", {**event, "device": device})
+    publish("scan", {**event, "device": device}, training=training)
     if result.order_id:
-        order = box().orders.get_order(result.order_id)
+        order = target.orders.get_order(result.order_id)
         publish("order", {"id": order.id, "number": order.number, "status": order.status,
-                          "version": order.version, "terminal": order.terminal})
+                          "version": order.version, "terminal": order.terminal},
+                training=training)
     return jsonify(event), 200
 
 
@@ -188,7 +224,8 @@ def button():
     scans = current_app.config["SCANS"]
     job_id, order = scans.reprint_last()
     publish("order", {"id": order.id, "number": order.number, "status": order.status,
-                      "version": order.version, "terminal": order.terminal})
+                      "version": order.version, "terminal": order.terminal},
+            training=scans.box.is_training)
     return jsonify({"job_id": job_id, "order_id": order.id}), 201
 
 

@@ -10,6 +10,7 @@ from appliance.errors import TillboxError
 from ..access import LOGIN, access
 from ..events import sse_format
 from . import bp
+from .training import shown_to
 
 HEARTBEAT_SECONDS = 15
 
@@ -25,7 +26,8 @@ def events():
     if request.method != "GET":  # HEAD: no body will be read, so hold no slot for one
         return Response(mimetype="text/event-stream")
     bus = current_app.config["EVENTS"]
-    sessions, token = current_app.config["SESSIONS"], g.session.token
+    session = g.session
+    sessions, token = current_app.config["SESSIONS"], session.token
     sub = bus.subscribe()
     if sub is None:
         raise NoSlot(_("too many screens are following events; close one and retry"))
@@ -35,8 +37,10 @@ def events():
             yield "retry: 3000\n\n"
             while not sub.dropped and sessions.alive(token):  # sign-out ends the stream
                 event = sub.get(HEARTBEAT_SECONDS)
-                # A comment line keeps proxies and phones from closing an idle stream.
-                yield sse_format(event) if event else ": keep-alive\n\n"
+                # A comment line keeps proxies and phones from closing an idle stream; an
+                # event of the other mode (training or real) is not this screen's.
+                yield sse_format(event) if event and shown_to(event, session.training) \
+                    else ": keep-alive\n\n"
         finally:
             sub.close()
 

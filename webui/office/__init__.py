@@ -8,7 +8,7 @@ the pages the signed-in person may open.
 
 from __future__ import annotations
 
-from flask import Blueprint, g
+from flask import Blueprint, g, redirect, request, url_for
 from flask_babel import gettext as _
 
 from appliance.orders.permissions import allowed
@@ -25,6 +25,16 @@ NAV = (
     ("office.audit", "audit.view", lambda: _("Audit")),
     ("office.training", "training", lambda: _("Training")),
 )
+
+
+@bp.before_request
+def _not_in_training():
+    """The office pages show the real shop's figures: a session in training mode (which the
+    API keeps off them) goes to the training page instead."""
+    session = getattr(g, "session", None)
+    if session is not None and session.training and request.endpoint != "office.training":
+        return redirect(url_for("office.training"), 303)
+    return None
 
 
 def office_page(template: str, current: str, **kw):

@@ -139,6 +139,44 @@ ROUTES = {
     ("POST", "/api/v1/counts/<count_id>/cancel"): "stock.count.manage",
     ("GET", "/api/v1/counts/<count_id>/sheet.csv"): "stock.count",
     ("POST", "/api/v1/counts/<count_id>/print"): "stock.count",
+    # running the shop (issue 9: docs/shifts.md, reports.md, finance.md, staff-audit.md,
+    # training.md)
+    ("GET", "/api/v1/shifts/current"): "shift.open",
+    ("POST", "/api/v1/shifts"): "shift.open",
+    ("POST", "/api/v1/shifts/current/cash"): "shift.cash",
+    ("POST", "/api/v1/shifts/current/close"): "shift.close",
+    ("GET", "/api/v1/shifts"): "shift.close",
+    ("GET", "/api/v1/shifts/<shift_id>"): "shift.close",
+    ("POST", "/api/v1/reports/x"): "report.x",
+    ("POST", "/api/v1/reports/z"): "report.z",
+    ("GET", "/api/v1/till-reports"): "report.x",
+    ("GET", "/api/v1/till-reports/<report_id>"): "report.x",
+    ("POST", "/api/v1/till-reports/<report_id>/reprint"): "report.x",
+    ("GET", "/api/v1/reports"): "reports.view",
+    ("GET", "/api/v1/reports/today"): "reports.view",
+    ("GET", "/api/v1/reports/<section>.csv"): "reports.view",
+    ("POST", "/api/v1/reports/print"): "reports.view",
+    ("GET", "/api/v1/finance/entries"): "finance",
+    ("POST", "/api/v1/finance/entries"): "finance",
+    ("POST", "/api/v1/finance/entries/<entry_id>/void"): "finance",
+    ("GET", "/api/v1/finance/entries.csv"): "finance",
+    ("GET", "/api/v1/finance/profit"): "finance",
+    ("GET", "/api/v1/finance/profit.csv"): "finance",
+    ("GET", "/api/v1/staff"): "staff.manage",
+    ("POST", "/api/v1/staff"): "staff.manage",
+    ("PATCH", "/api/v1/staff/<staff_id>"): "staff.manage",
+    ("POST", "/api/v1/staff/<staff_id>/pin"): "staff.manage",
+    ("POST", "/api/v1/staff/<staff_id>/deactivate"): "staff.manage",
+    ("POST", "/api/v1/staff/<staff_id>/reactivate"): "staff.manage",
+    ("GET", "/api/v1/staff/sales"): "staff.manage",
+    ("GET", "/api/v1/settings"): LOGIN,
+    ("PATCH", "/api/v1/settings"): "settings.edit",
+    ("GET", "/api/v1/audit"): "audit.view",
+    ("GET", "/api/v1/audit.csv"): "audit.view",
+    ("POST", "/api/v1/training/session"): "training",
+    ("POST", "/api/v1/training/quiz"): "training",
+    ("POST", "/api/v1/training/quiz/<quiz_id>"): "training",
+    ("GET", "/api/v1/training/scores"): "training",
 }
 
 
@@ -167,7 +205,10 @@ def fill(path):
             .replace("<member_id>", "no-such-member").replace("<level_id>", "no-such-level")
             .replace("<rule_id>", "no-such-rule").replace("<supplier_id>", "no-such-supplier")
             .replace("<contract_id>", "no-such-contract").replace("<po_id>", "no-such-po")
-            .replace("<receipt_id>", "no-such-receipt").replace("<count_id>", "no-such-count"))
+            .replace("<receipt_id>", "no-such-receipt").replace("<count_id>", "no-such-count")
+            .replace("<shift_id>", "no-such-shift").replace("<report_id>", "no-such-report")
+            .replace("<section>", "days").replace("<entry_id>", "no-such-entry")
+            .replace("<staff_id>", "no-such-staff").replace("<quiz_id>", "no-such-quiz"))
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -402,6 +402,7 @@
     if (kind === "printer") return showPrinter(e);
     if (kind === "uplink") return showUplink(e);
     if (kind === "catalog") return TB.toast(t("catalog_updated", {n: e.products}));
+    if (kind === "shift") return TB.Shift && TB.Shift.refresh();   // js/shift.js
     if (kind === "print_job") {
       if (e.kind === "drawer" && (e.state === "failed" || e.state === "expired")) {
         TB.toast(t("drawer_failed", {why: why(e.reason)}), "error");
@@ -432,7 +433,7 @@
       showOnDisplay(current);
     }
   }, ["order", "scan", "printer", "print_job", "uplink", "catalog", "promotions", "levels",
-      "member", "stock"], () => tellTill(true));
+      "member", "stock", "shift"], () => tellTill(true));
 
   (async function start() {
     await signedIn;

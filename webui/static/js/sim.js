@@ -13,11 +13,16 @@
       ...(r.images || []).map((i) => h("div", {class: "qr"}, `[image ${i.width}×${i.height}]`)));
   }
 
+  // Bumped by each switch flipped here: a poll that set off before the flip answers with the
+  // old faults and must not flip the switch back under the person's finger.
+  let flips = 0;
+
   async function refresh() {
     if (!$("roll")) return;
+    const before = flips;
     const s = await api("GET", "/sim/printer?limit=10");
     $("roll").replaceChildren(...s.paper.map(paper));
-    for (const el of $("faults").elements) {
+    if (before === flips) for (const el of $("faults").elements) {
       if (el.type === "checkbox") el.checked = !!s.faults[el.name];
       else if (document.activeElement !== el) el.value = s.faults[el.name] || 0;
     }
@@ -30,8 +35,10 @@
     $("faults").addEventListener("change", async (e) => {
       const el = e.target;
       const value = el.type === "checkbox" ? el.checked : Number(el.value || 0);
+      flips += 1;
       try { await api("PUT", "/sim/printer", {[el.name]: value}); }
       catch (err) { TB.toast(err.message, "error"); }
+      flips += 1;   // polls from before the PUT answered are stale too
       refresh();
     });
     $("close-drawer").addEventListener("click", async () => {
