@@ -16,6 +16,23 @@ from appliance.orders import Actor, OrderEngine
 from loopback import free_port  # noqa: E402,F401 - tests import it from here
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _pin_hashing_once_per_pin():
+    """scrypt costs ~55 ms a call by design, and every box a test builds hashes a PIN per
+    person and checks it against everyone (a clash check), every sign-in checks it against
+    everyone again: most of a web test's set-up. Within this test process the staff
+    directory reuses one hash per PIN and remembers each check's answer (check_pin is a pure
+    function of its arguments). tests/unit/master/test_master_staff.py tests the real
+    functions, which this leaves untouched (only the staff module's references change)."""
+    import functools
+
+    from appliance.master import staff
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(staff, "hash_pin", functools.lru_cache(maxsize=256)(staff.hash_pin))
+        mp.setattr(staff, "check_pin", functools.lru_cache(maxsize=4096)(staff.check_pin))
+        yield
+
+
 @pytest.fixture
 def broker(tmp_path):
     """A real mosquitto on a free loopback port (tests/mqtt_broker.py), stopped after."""
