@@ -29,6 +29,8 @@ BENCHES = {
     "uplink_latency": (["--samples", "200"], ["--samples", "10"]),
     "month_report": (["--orders", "100000"], ["--orders", "1000", "--products", "30",
                                               "--warm", "1"]),
+    "audit_page": (["--records", "1000000"], ["--records", "600", "--sensitive", "10",
+                                                "--repeat", "1"]),
     # Builds the package and a root file system, boots them in systemd-nspawn (root only).
     "boot": (["--boots", "3"], ["--boots", "1", "--settle", "1"]),
 }

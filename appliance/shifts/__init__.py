@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from .. import money
+from ..clock import parse_ts
 from ..errors import Conflict, NotFound, ValidationError
 from ..i18n import _
 from ..ledger.store import Transaction
@@ -382,8 +383,12 @@ class ShiftDesk:
         from_ts = tx.one("SELECT ts FROM journal WHERE seq = ?", (first,))[0]
         report_id = str(uuid.uuid4())
         figures = report_figures(tx.conn, first, last, self._category_name)
+        # A Z taken after midnight closes the day of the last thing it covers (usually the
+        # handover), not the day the manager happened to press the button.
+        day = (parse_ts(to_ts).astimezone(self.tz).strftime("%Y%m%d") if kind == "z"
+               else self._day(tx))
         data = {"report_id": report_id, "kind": kind, "number": number, **extra,
-                "business_day": self._day(tx), "first_seq": first, "last_seq": last,
+                "business_day": day, "first_seq": first, "last_seq": last,
                 "head_hash": head_hash, "from_ts": from_ts, "to_ts": to_ts, **figures,
                 "print_jobs": [{"id": str(uuid.uuid4()), "kind": "report",
                                 "payload": {"document": "shift", "report_id": report_id}}]}

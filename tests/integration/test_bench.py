@@ -47,6 +47,8 @@ def test_bench_quick_run_writes_a_json_report(tmp_path):
     assert drain["records"] == 300 and drain["records_per_s"] > 0
     month = results["month_report"]
     assert month["orders_in_report"] == 1000 and 0 < month["warm_seconds_median"]
+    audit = results["audit_page"]
+    assert audit["sensitive_actions"] > 0 and audit["csv_everything"]["p50_ms"] > 0
     boot = results["boot"]
     if "unavailable" in boot:       # not root, or no systemd-nspawn: the bench says why
         sys.path.insert(0, str(ROOT / "image_build"))

@@ -178,3 +178,13 @@ def test_z_waits_for_part_paid_orders_but_not_for_unpaid_ones(till, shop):
     till.pay(till.engine.get_order(part.id), "cash", till.engine.due(till.engine.get_order(part.id)))
     z = till.desk.z_report(shop.manager)
     assert z["orders"]["count"] == 1 and till.engine.get_order(unpaid.id).status == "open"
+
+
+def test_a_z_after_midnight_belongs_to_the_day_it_closes(till, shop):
+    from datetime import datetime, timezone
+    shop.clock.current = datetime(2026, 11, 26, 13, 0, tzinfo=timezone.utc)     # 21:00 local
+    till.desk.open(shop.cashier, 10000)
+    till.desk.close(shop.cashier, counts=counts_for(10000))                       # handover
+    shop.clock.current = datetime(2026, 11, 26, 16, 30, tzinfo=timezone.utc)    # 00:30 next day
+    z = till.desk.z_report(shop.manager)
+    assert z["business_day"] == "20261126"
