@@ -211,6 +211,15 @@ def web(tmp_path):
     box.close()
 
 
+@pytest.fixture
+def device(web):
+    """printerd / scannerd talking to the ``web`` box: loopback with the device token."""
+    client = web.app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {web.box.device_token}"
+    client.environ_base["HTTP_X_TILLBOX_DEVICE"] = "test-daemon"
+    return client
+
+
 def check_ledger_invariants(ledger):
     """Everything that must hold of a ledger after any use, whatever the commands were:
     every record verifies, seq is gap-free, the projections equal a replay, money adds up per

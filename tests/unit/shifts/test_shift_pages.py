@@ -1,18 +1,11 @@
 """The office shifts page and the counter's shift panel, as served."""
 
-from appliance.orders import Actor
-
-from tilldesk import counts_for
+from tilldesk import counts_for, shift_with_a_cash_sale
 
 
 def test_office_shifts_lists_shifts_and_reports_with_their_figures(web):
     box = web.box
-    cashier = Actor(web.staff_ids["cashier"], "cashier", "counter")
-    manager = Actor(web.staff_ids["manager"], "manager", "counter")
-    box.shifts.open(cashier, 20000)
-    order = box.orders.open_order(cashier)
-    box.orders.add_line(cashier, order.id, barcode="6901234567892")
-    box.orders.add_payment(cashier, order.id, "cash", 6800)
+    cashier, manager = shift_with_a_cash_sale(web, 20000, 6800)
     box.shifts.close(cashier, counts=counts_for(26750), approver=None)   # 0.50 short
     z = box.shifts.z_report(manager)
     page = web.as_role("manager").get("/office/shifts?lang=en").get_data(as_text=True)

@@ -1,9 +1,8 @@
 """X, Z and handover paper: queued by their records, laid out in the receipt language with ￥."""
 
-from appliance.orders import Actor
 from appliance.printing.documents import document_for
 
-from tilldesk import counts_for
+from tilldesk import counter_people, counts_for, shift_with_a_cash_sale
 
 
 def _text(doc):
@@ -17,12 +16,7 @@ def _jobs(box, document="shift"):
 
 def test_handover_x_and_z_are_printed_in_the_receipt_language(web):
     box = web.box
-    cashier = Actor(web.staff_ids["cashier"], "cashier", "counter")
-    manager = Actor(web.staff_ids["manager"], "manager", "counter")
-    box.shifts.open(cashier, 20000)
-    order = box.orders.open_order(cashier)
-    box.orders.add_line(cashier, order.id, barcode="6901234567892")
-    box.orders.add_payment(cashier, order.id, "cash", 10000)
+    cashier, manager = shift_with_a_cash_sale(web, 20000, 10000)
     x = box.shifts.x_report(manager)
     box.shifts.close(cashier, counts=counts_for(26800))
     z = box.shifts.z_report(manager)
@@ -49,8 +43,7 @@ def test_handover_x_and_z_are_printed_in_the_receipt_language(web):
 
 def test_a_reprint_is_marked(web):
     box = web.box
-    cashier = Actor(web.staff_ids["cashier"], "cashier", "counter")
-    manager = Actor(web.staff_ids["manager"], "manager", "counter")
+    cashier, manager = counter_people(web)
     box.shifts.open(cashier, 0)
     x = box.shifts.x_report(manager)
     box.master.settings.set("receipt.language", "en")

@@ -4,9 +4,27 @@ with its shift desk and member service on the same ledger, and a cash count help
 from __future__ import annotations
 
 from appliance.members import MemberService
+from appliance.orders import Actor
 from appliance.shifts import ShiftDesk
 
 TEA = "6901234567892"      # 68.00, category 绿茶, stock-tracked
+
+
+def counter_people(web) -> tuple[Actor, Actor]:
+    """The cashier and the manager of tests/conftest.py's ``web`` box, at the counter."""
+    return (Actor(web.staff_ids["cashier"], "cashier", "counter"),
+            Actor(web.staff_ids["manager"], "manager", "counter"))
+
+
+def shift_with_a_cash_sale(web, float_: int, tendered: int) -> tuple[Actor, Actor]:
+    """A shift opened with ``float_`` and one tea (68.00) paid with ``tendered`` cash."""
+    box = web.box
+    cashier, manager = counter_people(web)
+    box.shifts.open(cashier, float_)
+    order = box.orders.open_order(cashier)
+    box.orders.add_line(cashier, order.id, barcode=TEA)
+    box.orders.add_payment(cashier, order.id, "cash", tendered)
+    return cashier, manager
 
 
 def counts_for(amount: int) -> dict[str, int]:

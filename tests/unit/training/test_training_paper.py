@@ -5,7 +5,7 @@ language; a training sale never kicks the real cash drawer."""
 import threading
 import time
 
-from training_helpers import cash_sale, device, enter_training, trainee  # noqa: F401
+from training_helpers import cash_sale, enter_training, trainee  # noqa: F401
 
 from drivers.printer.layout import COLUMNS, Line, training_mark
 

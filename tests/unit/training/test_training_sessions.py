@@ -4,7 +4,7 @@ is the training stack, only the allow-list answers, and nothing reaches the real
 import logging
 
 import pytest
-from training_helpers import TEA, cash_sale, device, enter_training, trainee  # noqa: F401
+from training_helpers import TEA, cash_sale, enter_training, trainee  # noqa: F401
 
 from appliance.training import TRAINING_LEDGER, TrainingBox
 

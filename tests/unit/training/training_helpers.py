@@ -30,10 +30,3 @@ def trainee(web):
     return enter_training(web.as_role("cashier"))
 
 
-@pytest.fixture
-def device(web):
-    """printerd / scannerd: loopback with the device token."""
-    client = web.app.test_client()
-    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {web.box.device_token}"
-    client.environ_base["HTTP_X_TILLBOX_DEVICE"] = "test-printerd"
-    return client

@@ -5,12 +5,6 @@ import pytest
 from drivers.scanner.codes import check_digit
 
 
-@pytest.fixture
-def device(web):
-    client = web.app.test_client()
-    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {web.box.device_token}"
-    client.environ_base["HTTP_X_TILLBOX_DEVICE"] = "test-daemon"
-    return client
 
 
 @pytest.fixture
