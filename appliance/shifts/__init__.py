@@ -332,6 +332,9 @@ class ShiftDesk:
         approved_by = require(actor, "shift.override", approver,
                               what="accepting an over/short over the limit").staff_id
         if not reason:
+            audit.info("shift close refused shift=%d: over/short over %s on %s approved by=%s"
+                       " without a reason", shift.number, money.format_amount(limit), names,
+                       approved_by)
             raise OverShortOverLimit(
                 _("the count of {tenders} differs from what is expected by more than {limit}:"
                   " give the reason for accepting it", tenders=names,

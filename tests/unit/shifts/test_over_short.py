@@ -130,3 +130,16 @@ def test_after_three_refused_counts_only_a_manager_closes_the_shift(till, shop):
     shift = till.desk.close(shop.cashier, counts=exact, tenders={"card": 6800},
                             approver=shop.manager)
     assert shift.over_short == {"cash": 0, "card": 0} and shift.status == "closed"
+
+
+def test_every_refused_close_over_the_limit_is_in_the_audit_log(till, shop, caplog):
+    counts = {"10000": 5, "100": 3}   # 503.00: 65.00 short
+    with caplog.at_level("INFO", logger="audit"):
+        for approver in (None, shop.manager):      # no manager; a manager but no reason
+            with pytest.raises(OverShortOverLimit):
+                till.desk.close(shop.cashier, counts=counts, tenders={"card": 6800},
+                                approver=approver)
+    refused = [r.getMessage() for r in caplog.records
+               if r.name == "audit" and "shift close refused" in r.getMessage()]
+    assert len(refused) == 2 and "without a reason" in refused[1]
+    assert shop.manager.staff_id in refused[1] and "568" not in " ".join(refused)
