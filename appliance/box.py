@@ -86,7 +86,7 @@ def open_services(box, ledger, master, timezone: str) -> None:
     box.printing = PrintQueue(ledger)
     box.shifts = ShiftDesk(ledger, master, timezone)
     box.reports = Reports(ledger, master, timezone)
-    box.finance = Finance(ledger, master, timezone)
+    box.finance = Finance(ledger, master, timezone, reports=box.reports)
 
 
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")

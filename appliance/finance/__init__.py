@@ -84,12 +84,13 @@ def profit_json(row: dict) -> dict:
 
 
 class Finance:
-    def __init__(self, ledger, master, timezone: str = "Asia/Shanghai"):
+    def __init__(self, ledger, master, timezone: str = "Asia/Shanghai", *, reports=None):
         self.ledger = ledger
         self.master = master
         self.timezone = timezone
         self.tz = ZoneInfo(timezone)
-        self._reports = None
+        #: The box's reports (their remembered past days are shared), else our own.
+        self._reports = reports
 
     @property
     def reports(self):
