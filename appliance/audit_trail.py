@@ -48,6 +48,7 @@ KINDS: dict[str, tuple[tuple[str, str | None], ...]] = {
     "finance": (("finance.entry_added", None), ("finance.entry_voided", None)),
     "settings": (("settings.changed", None),),
     "staff": (("staff.changed", None),),
+    "customer_data": (("customer.exported", None), ("customer.erased", None)),
 }
 KIND_OF_TYPE = {t: kind for kind, parts in KINDS.items() for t, _c in parts}
 
@@ -68,7 +69,7 @@ def kind_labels() -> dict[str, str]:
         "stock_adjust": _("Stock adjusted"), "points": _("Points corrected"),
         "cash_move": _("Cash paid in or out"), "shift_override": _("Shift over/short accepted"),
         "finance": _("Finance entry"), "settings": _("Settings changed"),
-        "staff": _("Staff changed"),
+        "staff": _("Staff changed"), "customer_data": _("Customer data exported or erased"),
     }
 
 
@@ -331,8 +332,19 @@ def _staff(e, type_, d, lk, master):
         e["detail"] += f" ({roles.get(d['from_role'], d['from_role'])} → {role})"
 
 
+def _customer_data(e, type_, d, lk, master):
+    n = len(d.get("order_ids", []))
+    who = d.get("member_id") or "-"
+    if type_ == "customer.erased":
+        e["detail"] = _("erased: member {member}, {n} orders, {points} points forfeited",
+                        member=who, n=n, points=d.get("points_forfeited", 0))
+    else:
+        e["detail"] = _("exported: member {member}, {n} orders", member=who, n=n)
+
+
 _DESCRIBE = {"refund": _refund, "payment_void": _payment_void, "order_cancel": _order_cancel,
              "price_override": _price_override, "drawer_open": _drawer_open,
              "reprint": _reprint, "stock_adjust": _stock_adjust, "points": _points,
              "cash_move": _cash_move, "shift_override": _shift_override,
-             "finance": _finance, "settings": _settings, "staff": _staff}
+             "finance": _finance, "settings": _settings, "staff": _staff,
+             "customer_data": _customer_data}

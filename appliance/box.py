@@ -13,6 +13,7 @@ from .members import MemberService
 from .migrations import migrate
 from .orders import OrderEngine
 from .printing import PrintQueue
+from .customers import CustomerData
 from .finance import Finance
 from .promotions.commands import PromotionAdmin
 from .reports import Reports
@@ -87,6 +88,7 @@ def open_services(box, ledger, master, timezone: str) -> None:
     box.shifts = ShiftDesk(ledger, master, timezone)
     box.reports = Reports(ledger, master, timezone)
     box.finance = Finance(ledger, master, timezone, reports=box.reports)
+    box.customers = CustomerData(ledger, timezone)
 
 
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")

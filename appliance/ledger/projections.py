@@ -397,3 +397,4 @@ def _stock_adjusted(conn, rec: Record) -> None:
 from . import member_projections, promotion_projections  # noqa: E402,F401
 from . import purchasing_projections, stock_projections, stocktake_projections  # noqa: E402,F401
 from . import finance_projections, shift_projections, training_projections  # noqa: E402,F401
+from . import customer_projections  # noqa: E402,F401

@@ -484,6 +484,8 @@ ADDED_COLUMNS = (
     ("order_lines", "tax_rate", "INTEGER NOT NULL DEFAULT 0"),
     ("orders", "member_level", "TEXT"),
     ("shifts", "close_reason", "TEXT NOT NULL DEFAULT ''"),   # data dirs of development builds
+    # issue 10: when a member's personal data was erased on request (NULL: never)
+    ("members", "erased_at", "TEXT"),
 )
 
 

@@ -119,16 +119,16 @@ def by_phone_or_card(conn, code: str) -> Member | None:
 def search(conn, q: str, limit: int = 50) -> list[Member]:
     """Phone prefix, part of the name, or an exact card code; newest members first."""
     q = q.strip()
-    if not q:
-        sql, params = "", ()
-    else:
+    sql, params = " WHERE m.erased_at IS NULL", ()    # an erased member is no one to find
+    if q:
         digits = re.sub(r"[\s()-]", "", q.translate(_FULL_WIDTH))
         like = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        sql = " WHERE m.name LIKE ? ESCAPE '\\' OR m.card_code = ?"
+        sql += " AND (m.name LIKE ? ESCAPE '\\' OR m.card_code = ?"
         params = (f"%{like}%", q)
         if re.fullmatch(r"\+?[0-9]+", digits):
             sql += " OR m.phone LIKE ?"
             params += (f"{digits}%",)
+        sql += ")"
     rows = conn.execute(f"SELECT {COLUMNS} FROM {FROM}{sql} ORDER BY m.joined_at DESC, m.id"
                         " LIMIT ?", (*params, limit)).fetchall()
     return [_member(r) for r in rows]

@@ -206,6 +206,9 @@ class MemberService:
                                   field="active")
         with self.ledger.transaction() as tx:
             old = self._load(tx, member_id)
+            if tx.one("SELECT erased_at FROM members WHERE id = ?", (member_id,))[0]:
+                raise Conflict(_("this member's data was erased on request: sign them up"
+                                 " again as a new member"))
             new = old.fields()
             if name is not None:
                 new["name"] = text(name, "name", 40, required=True)

@@ -51,6 +51,8 @@ PERMISSIONS: dict[str, str] = {
     "audit.view": "owner",         # the audit page of sensitive actions
     "settings.edit": "owner",
     "training": "assistant",       # training mode and the product quiz
+    # customers after the sale (issue 10)
+    "customer.data": "manager",    # look up, export and erase a customer's personal data
 }
 
 assert all(role in ROLES for role in PERMISSIONS.values())

@@ -166,3 +166,4 @@ def approver(data: dict) -> Actor | None:
 from . import (auth, device, events, hardware, labels, members, orders, products,  # noqa
                promotions, purchasing, stock, stocktake)  # noqa: E402,F401  (registers the routes)
 from . import audit, finance, reports, settings, shifts, staff, training  # noqa: E402,F401
+from . import customers  # noqa: E402,F401

@@ -51,6 +51,7 @@ def trail(web):
     e.adjust_stock(manager, web.tea.id, -1, "damaged", note="摔坏")
     member = box.members.sign_up(assistant, name="周丽", phone="13800138000")
     box.members.adjust_points(manager, member.id, 50, "补登积分")
+    box.customers.export(manager, "13800138000")     # the member asked for their data
     finance = Finance(box.ledger, box.master)
     entry = finance.add_entry(owner, "utilities", 12345, note="电费")
     finance.void_entry(owner, entry["id"], "记错了")
@@ -123,7 +124,7 @@ def test_filters_by_kind_staff_and_day(trail):
     assert [e["kind"] for e in only] == ["refund"]
     manager = audit.list(owner, staff=ids["manager"], limit=200)["entries"]
     assert {e["kind"] for e in manager} == {"price_override", "payment_void", "stock_adjust",
-                                            "points", "shift_override"}
+                                            "points", "shift_override", "customer_data"}
     day1 = audit.list(owner, first_day="2026-11-26", last_day="2026-11-26", limit=200)
     day2 = audit.list(owner, first_day="2026-11-27", limit=200)
     assert len(day2["entries"]) == 1 and day2["entries"][0]["reason"] == "次日开箱"

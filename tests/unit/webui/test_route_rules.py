@@ -139,6 +139,10 @@ ROUTES = {
     ("POST", "/api/v1/counts/<count_id>/cancel"): "stock.count.manage",
     ("GET", "/api/v1/counts/<count_id>/sheet.csv"): "stock.count",
     ("POST", "/api/v1/counts/<count_id>/print"): "stock.count",
+    # customers' personal data (issue 10: docs/customer-data.md)
+    ("POST", "/api/v1/customer-data/lookup"): "customer.data",
+    ("POST", "/api/v1/customer-data/export"): "customer.data",
+    ("POST", "/api/v1/customer-data/erase"): "customer.data",
     # running the shop (issue 9: docs/shifts.md, reports.md, finance.md, staff-audit.md,
     # training.md)
     ("GET", "/api/v1/shifts/current"): "shift.open",
