@@ -13,7 +13,11 @@ from .members import MemberService
 from .migrations import migrate
 from .orders import OrderEngine
 from .printing import PrintQueue
+from .aftersales import AfterSales
 from .customers import CustomerData
+from .fulfilment import Fulfilment
+from .notify import Outbox, install as install_notifications
+from .returns import Returns
 from .finance import Finance
 from .promotions.commands import PromotionAdmin
 from .reports import Reports
@@ -44,6 +48,9 @@ class Box:
         #: Base of links printed on receipts (the e-receipt QR): somewhere phones on the shop
         #: Wi-Fi can reach, or "" for no QR (see public_url_for).
         self.public_url = public_url_for(config)
+        #: The notification outbox; only the real ledger queues (training never notifies).
+        self.notifications = Outbox(self.ledger, self.master, config)
+        install_notifications(self)
         #: The training stack (培训模式, docs/training.md): built on first use, closed with us.
         self._training = None
         self._training_lock = threading.Lock()
@@ -89,6 +96,9 @@ def open_services(box, ledger, master, timezone: str) -> None:
     box.reports = Reports(ledger, master, timezone)
     box.finance = Finance(ledger, master, timezone, reports=box.reports)
     box.customers = CustomerData(ledger, timezone)
+    box.returns = Returns(ledger, master, timezone, orders=box.orders)
+    box.aftersales = AfterSales(ledger, master, timezone)
+    box.fulfilment = Fulfilment(ledger, master, timezone, orders=box.orders)
 
 
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")

@@ -115,6 +115,12 @@ SCHEMA: dict[str, dict[str, Key]] = {
                           "when core listens on loopback only.",
                           check=lambda v: None if not v or re.fullmatch(r"https?://[^\s/]+/?", v)
                           else "must look like http://192.168.1.20:8080 (no path)"),
+        "ereceipt_url": Key("str", "", "Head office's address for e-receipts, e.g. "
+                            "https://receipts.example.com: receipts' QR codes link there, so "
+                            "customers open them from anywhere (empty: the box's own "
+                            "address, on the shop Wi-Fi only).",
+                            check=lambda v: None if not v or re.fullmatch(r"https?://[^\s]+", v)
+                            else "must look like https://receipts.example.com"),
         "tls_names": Key("str", "", "Extra host names or addresses for the HTTPS certificate, "
                          "comma separated (the box's own name and addresses are always in).",
                          check=lambda v: None if all(n.strip() and " " not in n.strip()
@@ -275,6 +281,50 @@ SCHEMA: dict[str, dict[str, Key]] = {
                           minimum=0, maximum=27),
         "door_pin": Key("int", 0, "BCM pin of the door counter input (0: none).",
                         minimum=0, maximum=27),
+    },
+    "notify": {
+        "email": Key("choice", "off", "E-mail to customers: smtp (through notify.smtp_host) or "
+                     "off.", choices=("off", "smtp")),
+        "sms": Key("choice", "off", "Text messages to customers: modem (the USB 4G modem, see "
+                   "[modem]), relay (head office sends them, on the notify topic) or off.",
+                   choices=("off", "modem", "relay")),
+        "wechat": Key("choice", "off", "WeChat messages to customers: relay (head office sends "
+                      "them, on the notify topic) or off.", choices=("off", "relay")),
+        "smtp_host": Key("str", "", "Mail server host name (email = smtp).",
+                         check=lambda v: None if not v or _host_check(v) is None
+                         else _host_check(v)),
+        "smtp_port": Key("int", 587, "Mail server port: 587 with STARTTLS, 465 with TLS from the "
+                         "start.", minimum=1, maximum=65535),
+        "smtp_tls": Key("choice", "starttls", "starttls (upgrade after connecting), tls (TLS "
+                        "from the start, port 465) or none (only a relay on the same network).",
+                        choices=("starttls", "tls", "none")),
+        "smtp_username": Key("str", "", "Mail server user name (the password is "
+                             "notify.smtp_password in the secrets file); empty: no login."),
+        "smtp_from": Key("str", "", "Sender address of the shop's mail, e.g. "
+                         "shop@example.com.",
+                         check=lambda v: None if not v or re.fullmatch(r"[^@\s]+@[^@\s]+", v)
+                         else "must be an e-mail address like shop@example.com"),
+        "smtp_ca_file": Key("str", "", "CA certificate(s) for the mail server's certificate "
+                            "(empty: the system's CAs)."),
+        "timeout_seconds": Key("int", 20, "How long one send may take before it counts as "
+                               "failed and is retried.", minimum=2, maximum=300),
+        "max_attempts": Key("int", 8, "Attempts before a notification is given up (then shown "
+                            "as failed in the back office).", minimum=1, maximum=50),
+    },
+    "modem": {
+        "backend": Key("choice", "none", "USB 4G modem for text messages: serial (AT commands "
+                       "over its serial port), simulated (a virtual modem on a pty, for "
+                       "development) or none.", choices=("none", "serial", "simulated")),
+        "device": Key("str", "/dev/ttyUSB2", "The modem's AT command port; prefer a stable "
+                      "/dev/serial/by-id/ path."),
+        "baudrate": Key("int", 115200, "Serial speed of the AT port.", minimum=1200,
+                        maximum=921600),
+        "mode": Key("choice", "auto", "SMS mode: auto (text mode for plain ASCII, PDU with UCS-2 "
+                    "for Chinese), pdu (always) or text (ASCII only).",
+                    choices=("auto", "pdu", "text")),
+        "smsc": Key("str", "", "SMS centre number when the SIM does not carry one (e.g. "
+                    "+8613800100500); empty: the SIM's."),
+        "delivery_reports": Key("bool", True, "Ask the network for delivery reports."),
     },
     "log": {
         "level": Key("choice", "INFO", "Log level of the module loggers.",

@@ -363,7 +363,7 @@ class Uplink:
         as an event, which acknowledges it."""
         while (item := self.work.get()) is not None:
             cmd_id, name, args = item
-            path = "/device/catalog" if name == "catalog.update" else "/device/promotions"
+            path = contract.CORE_COMMANDS[name]
             try:
                 status, body = self.core.call("POST", path, args, timeout=30)
             except CoreUnreachable as exc:

@@ -17,6 +17,7 @@ from . import access, ca, i18n
 from .api import api_error_for_unrouted
 from .api import bp as api_bp
 
+from .ereceipt import bp as ereceipt_bp
 from .events import EventBus
 from .health import bp as health_bp
 from .office import bp as office_bp
@@ -51,6 +52,7 @@ def create_app(box) -> Flask:
     app.register_blueprint(health_bp)
     app.register_blueprint(pages_bp)
     app.register_blueprint(office_bp)
+    app.register_blueprint(ereceipt_bp)
     app.register_blueprint(setup_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(ca.bp)

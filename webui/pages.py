@@ -362,22 +362,6 @@ def _fen_per_point() -> int:
         return 1
 
 
-@bp.get("/r/<token>")
-@access(PUBLIC)  # the link on the receipt's QR code; unguessable (signed per order)
-def ereceipt(token: str):
-    """The e-receipt a customer opens from the QR code on the paper receipt."""
-    from appliance.printing.documents import order_for_token, receipt_lines
-    box = current_app.config["BOX"]
-    try:
-        order = box.orders.get_order(order_for_token(box.receipt_key, token))
-    except TillboxError:
-        abort(404)
-    if order.status != "paid":
-        abort(404)
-    lines, doc = receipt_lines(box, order)
-    return _page("ereceipt.html", lines=lines, paper_mm=doc["paper_mm"], number=order.number)
-
-
 @bp.get("/sim")
 @access("payment.take")
 def simulated():

@@ -10,6 +10,16 @@ from __future__ import annotations
 from .projections import handles, member_move
 from .records import Record
 
+#: ``fn(conn, rec)`` run for each ``customer.erased`` record after the members and orders are
+#: done: each module whose tables hold personal fields (tickets, deliveries, feedback, the
+#: notification outbox) registers one with :func:`eraser` to drop its own.
+ERASERS: list = []
+
+
+def eraser(fn):
+    ERASERS.append(fn)
+    return fn
+
 
 def erased_phone(member_id: str) -> str:
     """What an erased member's phone column holds: unique, and no one's number."""
@@ -28,3 +38,5 @@ def _erased(conn, rec: Record) -> None:
     for order_id in d.get("order_ids", []):
         conn.execute("UPDATE orders SET customer_name = '', customer_phone = '', note = ''"
                      " WHERE id = ?", (order_id,))
+    for fn in ERASERS:
+        fn(conn, rec)

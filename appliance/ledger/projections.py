@@ -398,3 +398,5 @@ from . import member_projections, promotion_projections  # noqa: E402,F401
 from . import purchasing_projections, stock_projections, stocktake_projections  # noqa: E402,F401
 from . import finance_projections, shift_projections, training_projections  # noqa: E402,F401
 from . import customer_projections  # noqa: E402,F401
+from . import returns_projections, aftersales_projections  # noqa: E402,F401
+from . import fulfilment_projections, ereceipt_projections  # noqa: E402,F401

@@ -449,6 +449,14 @@ CREATE TABLE IF NOT EXISTS quizzes (
 );
 """
 
+# Tables of issue 10, one module per area (each module owns its tables).
+from . import (schema_aftersales, schema_ereceipt, schema_fulfilment,  # noqa: E402
+               schema_notify, schema_returns)
+EXTENSIONS = (schema_returns, schema_aftersales, schema_fulfilment, schema_ereceipt,
+              schema_notify)
+PROJECTIONS += "".join(m.SQL for m in EXTENSIONS)
+EXTENSION_TABLES = tuple(t for m in EXTENSIONS for t in m.TABLES)
+
 #: Tables that must equal a replay of the journal (print_jobs is an operational queue whose
 #: states later move without journal records, so it is left out of the comparison).
 PROJECTION_TABLES = ("orders", "order_lines", "payments", "refunds", "refund_lines",
@@ -456,7 +464,8 @@ PROJECTION_TABLES = ("orders", "order_lines", "payments", "refunds", "refund_lin
                      "member_topups", "member_levels", "promotions", "coupon_uses",
                      "stock_moves", "stock_rules", "purchase_orders", "po_lines", "receipts_in",
                      "receipt_in_lines", "counts", "count_items", "count_entries",
-                     "till_moves", "shifts", "till_reports", "finance_entries", "quizzes")
+                     "till_moves", "shifts", "till_reports", "finance_entries", "quizzes",
+                     *EXTENSION_TABLES)
 
 
 #: Columns added after a table first shipped: (table, column, definition).

@@ -102,6 +102,33 @@ def _ean_prefix(value: str) -> str | None:
     return None
 
 
+#: What customers can be notified of (docs/notifications.md).
+NOTIFY_EVENTS = ("order_ready", "order_shipped", "aftersales", "member_welcome",
+                 "points_changed", "balance_changed")
+
+
+def _names(most: int, longest: int):
+    def check(value: list) -> str | None:
+        if len(value) > most:
+            return f"must list at most {most}"
+        for item in value:
+            if not isinstance(item, str) or not item.strip() or len(item) > longest:
+                return f"each must be a name of 1 to {longest} characters"
+        if len(set(value)) != len(value):
+            return "names one twice"
+        return None
+    return check
+
+
+def _notify_events(value: list) -> str | None:
+    for item in value:
+        if item not in NOTIFY_EVENTS:
+            return f"{item!r} is not a notification; use {', '.join(NOTIFY_EVENTS)}"
+    if len(set(value)) != len(value):
+        return "names one twice"
+    return None
+
+
 SETTINGS_SCHEMA: dict[str, Setting] = {
     "shop.name": Setting(str, "Tillbox 演示店", _max_len(60, required=True),
                          "shop name, printed at the top of receipts"),
@@ -155,6 +182,20 @@ SETTINGS_SCHEMA: dict[str, Setting] = {
                                "take money only while a shift is open"),
     "shifts.default_float": Setting(int, 50000, _amount_range,
                                     "float (fen) offered when a shift opens"),
+    # customers after the sale (issue 10; docs/returns.md, aftersales.md, delivery.md,
+    # notifications.md)
+    "returns.window_days": Setting(int, 30, _days(1, 3650),
+                                   "returns and exchanges are taken within this many days of"
+                                   " the sale; later ones need a manager"),
+    "aftersales.warranty_days": Setting(int, 365, _days(1, 3650),
+                                        "warranty from the day of sale, for warranty tickets"),
+    "fulfilment.carriers": Setting(list, ["顺丰速运", "中通快递", "圆通速递", "韵达快递",
+                                          "申通快递", "EMS", "京东物流"], _names(20, 30),
+                                   "carriers offered when an order is shipped"),
+    "notify.language": Setting(str, "zh_CN", _one_of("zh_CN", "en"),
+                               "language of messages to customers"),
+    "notify.events": Setting(list, list(NOTIFY_EVENTS), _notify_events,
+                             "what customers are told about: " + ", ".join(NOTIFY_EVENTS)),
 }
 
 

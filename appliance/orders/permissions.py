@@ -53,6 +53,15 @@ PERMISSIONS: dict[str, str] = {
     "training": "assistant",       # training mode and the product quiz
     # customers after the sale (issue 10)
     "customer.data": "manager",    # look up, export and erase a customer's personal data
+    "order.find": "cashier",       # find a past sale by phone, date, product or number
+    "order.exchange": "cashier",   # return lines and sell new ones in one transaction
+                                   # (over orders.cashier_refund_limit: refund.over_limit)
+    "aftersales.view": "assistant",
+    "aftersales.open": "assistant",    # open a complaint, repair or warranty ticket
+    "aftersales.update": "cashier",    # move a ticket on (in progress, resolved, closed)
+    "fulfilment.edit": "assistant",    # delivery or pick-up, carrier and tracking, status
+    "notify.view": "manager",          # the notification outbox and its delivery reports
+    "notify.manage": "manager",        # retry or cancel a notification, send a test
 }
 
 assert all(role in ROLES for role in PERMISSIONS.values())

@@ -34,6 +34,9 @@ REPORT_DOCUMENTS = {
     SETUP_DOCUMENT: "appliance.printing.documents:setup_slip",
     "shift": "appliance.shifts.printout:document",       # X and Z reports, shift handover
     "summary": "appliance.reports.printout:document",    # a report's short summary
+    "pick_slip": "appliance.fulfilment.printout:document",   # an order to pick and pack
+    "ticket": "appliance.aftersales.printout:document",      # an after-sales ticket slip
+    "credit_note": "appliance.returns.printout:document",    # store credit for a non-member
 }
 
 

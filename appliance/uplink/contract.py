@@ -13,9 +13,15 @@ SCHEMA = 1
 
 #: (QoS, retain) per topic leaf.
 QOS = {"status": (1, True), "journal": (1, False), "hb": (0, False), "ack": (1, True),
-       "cmd": (1, False), "cmd_ack": (1, False)}
+       "cmd": (1, False), "cmd_ack": (1, False), "notify": (1, False)}
 
-COMMANDS = ("catalog.update", "promotions.update", "resend", "rebirth")
+COMMANDS = ("catalog.update", "promotions.update", "resend", "rebirth", "order.create",
+            "customer.request")
+#: Commands uplinkd hands to core as they are: command name -> core's /api/v1 path.
+CORE_COMMANDS = {"catalog.update": "/device/catalog", "promotions.update": "/device/promotions",
+                 "order.create": "/device/orders",            # issue 10: online orders
+                 "customer.request": "/device/customer-requests"}  # issue 10: e-receipt page
+                                                                   # at head office
 CMD_STATUSES = ("accepted", "rejected", "done", "failed")
 #: The shared-subscription group head-office ingest replicas join.
 SHARE_GROUP = "tillbox-ingest"

@@ -24,6 +24,10 @@ NAV = (
     ("office.staff", "staff.manage", lambda: _("Staff")),
     ("office.audit", "audit.view", lambda: _("Audit")),
     ("office.training", "training", lambda: _("Training")),
+    ("office.aftersales", "aftersales.view", lambda: _("After-sales")),
+    ("office.deliveries", "fulfilment.edit", lambda: _("Deliveries")),
+    ("office.notifications", "notify.view", lambda: _("Notifications")),
+    ("office.customers", "customer.data", lambda: _("Customers")),
 )
 
 
@@ -48,7 +52,8 @@ def office_strings() -> dict:
     """Strings the office's scripts (and the counter's shift panel) show: each page module
     may define ``script_strings()`` with keys of its own prefix."""
     strings: dict = {}
-    for module in (audit, dashboard, finance, reports, shifts, staff, training):
+    for module in (audit, dashboard, finance, reports, shifts, staff, training, aftersales,
+                   deliveries, notifications, customers):
         make = getattr(module, "script_strings", None)
         if make is not None:
             strings.update(make())
@@ -56,3 +61,4 @@ def office_strings() -> dict:
 
 
 from . import audit, dashboard, finance, reports, shifts, staff, training  # noqa: E402,F401
+from . import aftersales, customers, deliveries, notifications  # noqa: E402,F401

@@ -29,6 +29,11 @@ ROUTES = {
     ("GET", "/office/finance"): "finance",
     ("GET", "/office/staff"): "staff.manage",
     ("GET", "/office/audit"): "audit.view",
+    # customers after the sale (issue 10)
+    ("GET", "/office/aftersales"): "aftersales.view",
+    ("GET", "/office/deliveries"): "fulfilment.edit",
+    ("GET", "/office/notifications"): "notify.view",
+    ("GET", "/office/customers"): "customer.data",
     ("GET", "/training"): "training",
     ("GET", "/static/<path:filename>"): PUBLIC,
     ("POST", "/api/v1/auth/login"): PUBLIC,

@@ -1,0 +1,6 @@
+"""Projections of returns records (issue 10)."""
+
+from __future__ import annotations
+
+from .projections import handles  # noqa: F401
+from .records import Record  # noqa: F401
