@@ -34,6 +34,11 @@ ROUTES = {
     ("GET", "/office/deliveries"): "fulfilment.edit",
     ("GET", "/office/notifications"): "notify.view",
     ("GET", "/office/customers"): "customer.data",
+    # issue 10 returns and exchanges (docs/returns.md)
+    # issue 10 after-sales and serial numbers (docs/aftersales.md)
+    # issue 10 delivery and pick-up (docs/delivery.md)
+    # issue 10 notifications (docs/notifications.md)
+    # issue 10 e-receipt page (docs/ereceipt.md)
     ("GET", "/training"): "training",
     ("GET", "/static/<path:filename>"): PUBLIC,
     ("POST", "/api/v1/auth/login"): PUBLIC,
@@ -217,7 +222,10 @@ def fill(path):
             .replace("<receipt_id>", "no-such-receipt").replace("<count_id>", "no-such-count")
             .replace("<shift_id>", "no-such-shift").replace("<report_id>", "no-such-report")
             .replace("<section>", "days").replace("<entry_id>", "no-such-entry")
-            .replace("<staff_id>", "no-such-staff").replace("<quiz_id>", "no-such-quiz"))
+            .replace("<staff_id>", "no-such-staff").replace("<quiz_id>", "no-such-quiz")
+            .replace("<ticket_id>", "no-such-ticket").replace("<serial>", "no-such-serial")
+            .replace("<notification_id>", "no-such-notification")
+            .replace("<credit_code>", "no-such-credit"))
 
 
 @pytest.mark.parametrize("role", ROLES)
