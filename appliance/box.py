@@ -45,6 +45,7 @@ class Box:
         open_services(self, self.ledger, self.master, config.shop.timezone)
         self.device_token = private_token(device_token_path(config.data_dir))
         self.receipt_key = private_token(config.data_dir / "receipt.key")
+        self.orders.ereceipt_mac = self._ereceipt_mac
         #: Base of links printed on receipts (the e-receipt QR): somewhere phones on the shop
         #: Wi-Fi can reach, or "" for no QR (see public_url_for).
         self.public_url = public_url_for(config)
@@ -56,6 +57,10 @@ class Box:
         self._training_lock = threading.Lock()
 
     is_training = False
+
+    def _ereceipt_mac(self, order_id: str) -> str:
+        from .printing.documents import ereceipt_token
+        return ereceipt_token(self.receipt_key, order_id).partition(".")[2]
 
     def training(self, *, create: bool = True):
         """The training stack over data_dir/training.db; with ``create=False`` only if it

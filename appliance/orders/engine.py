@@ -71,6 +71,9 @@ class OrderEngine:
 
     # -- reading ---------------------------------------------------------------------------
 
+    #: ``fn(order_id) -> str``: the signature part of an order's e-receipt link (set by Box).
+    ereceipt_mac = None
+
     def get_order(self, order_id: str) -> model.Order:
         with self.ledger.reading() as conn:
             order = model.load_order(conn, order_id)
@@ -747,7 +750,10 @@ class OrderEngine:
                       for (p, v), q in self._tracked_qty(order).items()],
             "print_jobs": jobs, "member_id": order.member_id,
             "member_level": self._member_level(tx, order),
-            "points": self._points_earned(tx, order)})
+            "points": self._points_earned(tx, order),
+            # The e-receipt link's signature, so head office (which has the journal, not the
+            # box's key) can serve the page at web.ereceipt_url (docs/ereceipt.md).
+            **({"ereceipt": self.ereceipt_mac(order_id)} if self.ereceipt_mac else {})})
         audit.info("sale order=%s receipt=%d total=%s by=%s", order.number, receipt_no,
                    money.format_amount(order.total), actor.staff_id)
 

@@ -167,4 +167,4 @@ from . import (auth, device, events, hardware, labels, members, orders, products
                promotions, purchasing, stock, stocktake)  # noqa: E402,F401  (registers the routes)
 from . import audit, finance, reports, settings, shifts, staff, training  # noqa: E402,F401
 from . import customers  # noqa: E402,F401
-from . import aftersales, fulfilment, notifications, returns  # noqa: E402,F401
+from . import aftersales, ereceipt, fulfilment, notifications, returns  # noqa: E402,F401
