@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("scannerd", help="read the barcode scanners (systemd: tillbox-scannerd.service)")
     sub.add_parser("uplinkd", help="send the journal to head office over MQTT "
                    "(systemd: tillbox-uplinkd.service)")
+    sub.add_parser("notifyd", help="send customers' e-mail and text messages "
+                   "(systemd: tillbox-notifyd.service)")
     ho = sub.add_parser("headoffice", help="head office's ingest and reports (runs at head "
                         "office, not on the box); `tillbox headoffice --help`", add_help=False)
     ho.add_argument("args", nargs=argparse.REMAINDER)
@@ -100,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-DAEMON_COMMANDS = ("core", "printerd", "scannerd", "uplinkd", "simprinter")
+DAEMON_COMMANDS = ("core", "printerd", "scannerd", "uplinkd", "notifyd", "simprinter")
 
 
 def _feed_simulated_scanner(cfg, code: str) -> int:

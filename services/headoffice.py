@@ -1,4 +1,5 @@
-"""``tillbox headoffice``: head office's ingest daemon (``run``) and sales report (``report``).
+"""``tillbox headoffice``: head office's ingest daemon (``run``), sales report (``report``) and
+the customers' e-receipt pages (``web``, docs/ereceipt.md).
 
 Runs at head office, not on the box, so it reads no box configuration: every option is a
 flag or an environment variable ``TILLBOX_HEADOFFICE_<NAME>`` (flags win). The broker
@@ -62,6 +63,20 @@ REPORT_OPTIONS = {
     "db": RUN_OPTIONS["db"],
     "store": ("--store", None, "only this store"),
 }
+#: ``web``: the customers' e-receipt pages (docs/ereceipt.md); the form key comes only from
+#: TILLBOX_HEADOFFICE_FORM_SECRET (same on every replica behind one address).
+FORM_SECRET_ENV = ENV_PREFIX + "FORM_SECRET"
+WEB_OPTIONS = {
+    "db": RUN_OPTIONS["db"],
+    "listen": ("--listen", "127.0.0.1:8090", "address:port to serve the pages on (put a "
+               "TLS proxy in front of it)"),
+    **{k: RUN_OPTIONS[k] for k in ("broker", "prefix", "tls_ca", "tls_cert", "tls_key",
+                                   "username", "client_id")},
+    "shop_name": ("--shop-name", None, "the name at the top of the pages' receipts"),
+    "timezone": ("--timezone", "Asia/Shanghai", "the shops' time zone for the pages' times"),
+    "threads": ("--threads", "8", "web worker threads"),
+    "log_level": RUN_OPTIONS["log_level"],
+}
 
 
 def _parser() -> _Parser:
@@ -72,7 +87,8 @@ def _parser() -> _Parser:
                            parser_class=_Parser)
     run = sub.add_parser("run", help="the ingest daemon")
     report = sub.add_parser("report", help="print sales per store and business day")
-    for parser, options in ((run, RUN_OPTIONS), (report, REPORT_OPTIONS)):
+    web = sub.add_parser("web", help="serve the customers' e-receipt pages")
+    for parser, options in ((run, RUN_OPTIONS), (report, REPORT_OPTIONS), (web, WEB_OPTIONS)):
         for dest, (flag, default, text) in options.items():
             env = ENV_PREFIX + dest.upper()
             shown = f"; default {default}" if default else ""
@@ -198,6 +214,8 @@ def main(argv: list[str]) -> int:
             settings = ingest_settings(opts)
             level = _value(opts, "log_level", _log_level)
             return _run(_value(opts, "db", _dsn), settings, level)
+        if args.command == "web":
+            return _web(_Options(args, WEB_OPTIONS))
         opts = _Options(args, REPORT_OPTIONS)
         as_json = _value(opts, "json", _flag) or False
         return _report(_value(opts, "db", _dsn), _value(opts, "store", str), as_json)
@@ -258,3 +276,72 @@ def _run(dsn: str, settings, level: str) -> int:
                 log.info("ingest %s: %s", settings.client_id, ingest.stats_line())
     log.info("ingest %s stopped: %s", settings.client_id, ingest.stats_line())
     return 0
+
+
+def _listen(text: str) -> tuple[str, int]:
+    host, port = parse_broker(text, False)
+    if ":" not in text.rsplit("]", 1)[-1]:
+        raise ValueError(f"{text!r} is not address:port")
+    return host, port
+
+
+def _web(opts: _Options) -> int:
+    """``tillbox headoffice web``: the e-receipt pages from head office's database, their
+    forms relayed to the boxes as cmd/customer.request (appliance/headoffice/ereceipt.py)."""
+    from waitress.server import create_server
+
+    from appliance import logs
+    from appliance.headoffice.ereceipt import Reader, Relay, Settings, create_app
+
+    from .daemon import Daemon
+
+    dsn = _value(opts, "db", _dsn)
+    host, port = _value(opts, "listen", _listen)
+    settings = ingest_settings(opts)
+    threads = _value(opts, "threads", lambda t: _number(t, int, 1))
+    timezone = _value(opts, "timezone", _timezone)
+    shop_name = _value(opts, "shop_name", str) or ""
+    level = _value(opts, "log_level", _log_level)
+    db = open_store(dsn, create=False)   # before logging: a missing database is one line
+    logs.setup(level, process="tillbox-headoffice-web",
+               config_source=f"flags and {ENV_PREFIX}* variables")
+    reader = Reader(db, settings=Settings({"shop.name": shop_name} if shop_name else None),
+                    timezone_name=timezone)
+    try:
+        relay = Relay(settings)
+    except (OSError, ValueError) as exc:
+        db.close()
+        raise UsageError(f"TLS set-up failed: {exc}") from None
+    app = create_app(reader, relay, shop_name=shop_name,
+                     form_secret=os.environ.get(FORM_SECRET_ENV, ""))
+    server = create_server(app, host=host, port=port, threads=threads,
+                           ident="tillbox-headoffice")
+    daemon = Daemon("headoffice-web")
+    daemon.install_signals()
+    relay.start()
+    import threading
+    runner = threading.Thread(target=server.run, name="web", daemon=True)
+    runner.start()
+    daemon.ready(f"e-receipt pages on http://{host}:{server.effective_port}, {db.name}")
+    log.info("e-receipt pages on http://%s:%s (broker %s)", host, server.effective_port,
+             settings.broker)
+    try:
+        while not daemon.stop.wait(1.0):
+            daemon.alive()
+    finally:
+        from waitress import wasyncore
+        wasyncore.close_all(server._map, ignore_all=True)   # ends server.run()
+        runner.join(5)
+        server.task_dispatcher.shutdown(timeout=3)
+        relay.close()
+        db.close()
+    return 0
+
+
+def _timezone(text: str) -> str:
+    from zoneinfo import ZoneInfo
+    try:
+        ZoneInfo(text)
+    except (ValueError, KeyError, OSError):
+        raise ValueError(f"{text!r} is not a time zone like Asia/Shanghai") from None
+    return text

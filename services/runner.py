@@ -26,6 +26,8 @@ def daemons(cfg) -> list[str]:
     if cfg.printer.backend == "simulated":
         names.append("simprinter")
     names += ["printerd", "scannerd", "uplinkd"]
+    if cfg.notify.email == "smtp" or cfg.notify.sms == "modem":
+        names.append("notifyd")   # e-mail and the modem; the relay is uplinkd's
     return names
 
 

@@ -35,6 +35,7 @@ from appliance.uplink import contract
 from appliance.uplink.state import UplinkState
 
 from .daemon import CoreClient, CoreUnreachable, Daemon
+from .notify_relay import Relay, relay_wanted
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,9 @@ class Uplink:
         self.running: set[str] = set()           # their ids, until core has answered
         self.worker = threading.Thread(target=self._apply_commands, name="uplink-commands",
                                        daemon=True)
+        # issue 10: customers' SMS/WeChat through head office (services/notify_relay.py)
+        self.relay = (Relay(self) if self.client is not None and core is not None
+                      and relay_wanted(cfg) else None)
 
     # -- the MQTT client; callbacks only queue events -------------------------------------
 
@@ -123,6 +127,8 @@ class Uplink:
         log.info("connecting to head office at %s:%s (%s)", self.m.host, self.m.port,
                  "TLS" if self.m.tls else "no TLS")
         self.worker.start()
+        if self.relay is not None:
+            self.relay.start()
         self.client.connect_async(self.m.host, self.m.port, keepalive=self.m.keepalive)
         self.client.loop_start()
 
@@ -157,6 +163,8 @@ class Uplink:
             was = self.connected
             self.connected = False
             self.inflight.clear()
+            if self.relay is not None:
+                self.relay.on_disconnect()
             if was:
                 log.warning("disconnected from head office: %s", event[1])
             # The next connection gets a new number, and its Will must say so.
@@ -224,6 +232,8 @@ class Uplink:
     def on_puback(self, mid: int, rc) -> None:
         seq = self.inflight.pop(mid, None)
         if seq is None:
+            if self.relay is not None:
+                self.relay.on_puback(mid, rc)   # a relayed notification's
             return  # a status, cmd_ack or a message from before a reconnect
         if rc.is_failure:
             # Not sent: the broker said no (e.g. not authorised). Try again later from here.
@@ -441,6 +451,8 @@ class Uplink:
 
     def close(self) -> None:
         self.work.put(None)
+        if self.relay is not None:
+            self.relay.close()
         if self.client is not None:
             if self.connected:
                 # A clean goodbye: the retained status says offline (the Will is for crashes).

@@ -15,6 +15,7 @@ from appliance.errors import TillboxError
 
 from .access import LOGIN, PUBLIC, access
 from .office import office_strings
+from .api.returns import script_strings as returns_strings  # issue 10 returns
 from .setup import pending as setup_pending
 
 bp = Blueprint("pages", __name__)
@@ -70,6 +71,9 @@ def script_strings() -> dict:
         "job_failed": _("Receipt not printed: %(why)s", why="{why}"),
         "job_expired": _("Receipt not printed: %(why)s", why="{why}"),
         "drawer_open": _("Drawer open"), "drawer_closed": _("Drawer closed"),
+        "sms_sent": _("Sent, no report yet"), "sms_delivered": _("Delivered to the phone"),
+        "sms_failed": _("Not delivered"), "sms_parts": _("{n} parts"),
+        "sms_none": _("No text messages sent yet."),
         "drawer_left_open": _("Drawer open for %(s)s s: close it", s="{s}"),
         "drawer_reason": _("Why open the drawer without a sale?"),
         "drawer_opening": _("Opening the drawer"),
@@ -90,7 +94,7 @@ def script_strings() -> dict:
         "uplink_unknown": _("Head office link not running"),
         "catalog_updated": _("Head office updated the catalog (%(n)s products)", n="{n}"),
         **_member_strings(), **_promotion_strings(), **_stock_strings(),
-        **office_strings(),
+        **office_strings(), **returns_strings(),
     }
 
 
@@ -365,12 +369,14 @@ def _fen_per_point() -> int:
 @bp.get("/sim")
 @access("payment.take")
 def simulated():
-    """The simulated printer's paper roll and fault switches, and a virtual scanner."""
+    """The simulated printer's paper roll and fault switches, a virtual scanner, and the
+    simulated modem's text messages and fault switches."""
     cfg = current_app.config["BOX"].config
-    if cfg.printer.backend != "simulated" and cfg.scanner.backend != "simulated":
+    if "simulated" not in (cfg.printer.backend, cfg.scanner.backend, cfg.modem.backend):
         abort(404)
     return _page("sim.html", sim_printer=cfg.printer.backend == "simulated",
-                 sim_scanner=cfg.scanner.backend == "simulated")
+                 sim_scanner=cfg.scanner.backend == "simulated",
+                 sim_modem=cfg.modem.backend == "simulated")
 
 
 @bp.get("/display")

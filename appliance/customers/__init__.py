@@ -24,9 +24,13 @@ log = logging.getLogger(__name__)
 audit = logging.getLogger("audit")
 
 MEMBER_FIELDS = ("id", "name", "phone", "card_code", "birthday", "level_id", "note", "points",
-                 "balance", "active", "joined_at")
+                 "balance", "active", "joined_at", "email")   # email: issue 10 notifications
 ORDER_FIELDS = ("id", "number", "status", "opened_at", "completed_at", "customer_name",
                 "customer_phone", "note", "total", "refunded")
+TICKET_FIELDS = ("id", "number", "kind", "status", "order_id", "serial", "customer_name",
+                 "customer_phone", "summary", "source", "opened_at", "updated_at")
+DELIVERY_FIELDS = ("order_id", "kind", "status", "carrier", "tracking", "recipient", "phone",
+                   "address", "note", "created_at", "updated_at")
 
 
 class CustomerData:
@@ -49,16 +53,43 @@ class CustomerData:
             (phone, member["id"] if member else None))]
         return member, orders
 
+    @staticmethod
+    def _find_more(conn, phone: str, member: dict | None, orders: list[dict]) -> dict:
+        """Tickets, deliveries and feedback that belong to the person: by their orders, their
+        member id, or (tickets, deliveries) the phone itself."""
+        order_ids = [o["id"] for o in orders]
+        marks = ",".join("?" * len(order_ids))
+        in_orders = f" OR order_id IN ({marks})" if order_ids else ""
+        tickets = [dict(zip(TICKET_FIELDS, r)) for r in conn.execute(
+            f"SELECT {', '.join(TICKET_FIELDS)} FROM tickets WHERE customer_phone = ?"
+            f" OR (member_id IS NOT NULL AND member_id = ?){in_orders}"
+            " ORDER BY opened_at, number", (phone, member["id"] if member else None,
+                                            *order_ids))]
+        deliveries = [dict(zip(DELIVERY_FIELDS, r)) for r in conn.execute(
+            f"SELECT {', '.join(DELIVERY_FIELDS)} FROM fulfilments WHERE phone = ?{in_orders}"
+            " ORDER BY created_at, order_id", (phone, *order_ids))]
+        feedback = [{"order_id": o, "rating": r, "comment": c, "at": ts}
+                    for o, r, c, ts in conn.execute(
+                        f"SELECT order_id, rating, comment, ts FROM feedback WHERE order_id IN"
+                        f" ({marks}) ORDER BY seq", order_ids)] if order_ids else []
+        return {"tickets": tickets, "deliveries": deliveries, "feedback": feedback}
+
     def lookup(self, actor: Actor, phone) -> dict:
         """What the box holds about the person with this phone: a summary for the screen."""
         require(actor, "customer.data", what="looking up a customer's data")
         phone = normalize_phone(phone)
         with self.ledger.reading() as conn:
             member, orders = self._find(conn, phone)
-        if member is None and not orders:
+            more = self._find_more(conn, phone, member, orders)
+        if member is None and not orders and not more["tickets"] and not more["deliveries"]:
             raise NotFound(_("nothing on this box belongs to that phone number"), field="phone")
-        names = sorted({o["customer_name"] for o in orders if o["customer_name"]})
-        return {"member": _member_json(member), "orders": len(orders), "names": names}
+        names = sorted({o["customer_name"] for o in orders if o["customer_name"]}
+                       | {t["customer_name"] for t in more["tickets"] if t["customer_name"]}
+                       | {d["recipient"] for d in more["deliveries"] if d["recipient"]})
+        return {"member": _member_json(member), "orders": len(orders), "names": names,
+                "tickets": [{"number": t["number"], "kind": t["kind"], "status": t["status"]}
+                            for t in more["tickets"]],
+                "deliveries": len(more["deliveries"]), "feedback": len(more["feedback"])}
 
     def export(self, actor: Actor, phone) -> dict:
         """Everything the box holds about the person, as one JSON document for them; the
@@ -67,9 +98,15 @@ class CustomerData:
         phone = normalize_phone(phone)
         with self.ledger.transaction() as tx:
             member, orders = self._find(tx.conn, phone)
-            if member is None and not orders:
+            more = self._find_more(tx.conn, phone, member, orders)
+            if member is None and not orders and not more["tickets"] and \
+                    not more["deliveries"]:
                 raise NotFound(_("nothing on this box belongs to that phone number"),
                                field="phone")
+            for t in more["tickets"]:
+                t["history"] = [{"status": st, "note": n, "at": ts} for st, n, ts in tx.conn.execute(
+                    "SELECT status, note, ts FROM ticket_events WHERE ticket_id = ?"
+                    " ORDER BY seq", (t["id"],))]
             for o in orders:
                 o["lines"] = [{"name": n, "spec": s, "qty": q, "amount": money.format_amount(a)}
                               for n, s, q, a in tx.conn.execute(
@@ -78,7 +115,7 @@ class CustomerData:
                 for key in ("total", "refunded"):
                     if o[key] is not None:
                         o[key] = money.format_amount(o[key])
-            doc = {"phone": phone, "member": _member_json(member), "orders": orders}
+            doc = {"phone": phone, "member": _member_json(member), "orders": orders, **more}
             if member is not None:
                 doc["member"]["moves"] = [
                     {"kind": k, "delta": d if k == "points" else money.format_amount(d),
@@ -88,7 +125,8 @@ class CustomerData:
                         " WHERE member_id = ? ORDER BY seq", (member["id"],))]
             rec = tx.append("customer.exported", actor.journal(self.ledger.device_id), {
                 "member_id": member["id"] if member else None,
-                "order_ids": [o["id"] for o in orders]})
+                "order_ids": [o["id"] for o in orders],
+                "ticket_ids": [t["id"] for t in more["tickets"]]})
             doc["exported_at"] = rec.ts
         audit.info("customer data exported member=%s orders=%d by=%s",
                    member["id"] if member else "-", len(orders), actor.staff_id)
@@ -105,7 +143,9 @@ class CustomerData:
         reason = text(reason, "reason", 200, required=True)
         with self.ledger.transaction() as tx:
             member, orders = self._find(tx.conn, phone)
-            if member is None and not orders:
+            more = self._find_more(tx.conn, phone, member, orders)
+            if member is None and not orders and not more["tickets"] and \
+                    not more["deliveries"]:
                 raise NotFound(_("nothing on this box belongs to that phone number"),
                                field="phone")
             if member is not None and member["balance"]:
@@ -118,7 +158,15 @@ class CustomerData:
                                  numbers=", ".join(open_orders)), field="phone")
             data = {"member_id": member["id"] if member else None,
                     "order_ids": [o["id"] for o in orders], "reason": reason,
-                    "points_forfeited": member["points"] if member else 0}
+                    "points_forfeited": member["points"] if member else 0,
+                    # tickets that name the phone without being on one of the orders
+                    "ticket_ids": [t["id"] for t in more["tickets"]]}
+            order_ids = set(data["order_ids"])
+            elsewhere = sorted({d["order_id"] for d in more["deliveries"]} - order_ids)
+            if elsewhere:
+                # deliveries to this person on someone else's order: their recipient, phone
+                # and address go, the order's own customer stays
+                data["delivery_order_ids"] = elsewhere
             tx.append("customer.erased", actor.journal(self.ledger.device_id), data)
         audit.info("customer data erased member=%s orders=%d points_forfeited=%d by=%s"
                    " reason=%s", data["member_id"] or "-", len(orders),

@@ -19,9 +19,10 @@ def _joined(conn, rec: Record) -> None:
     d = rec.data
     conn.execute(
         "INSERT INTO members (id, phone, card_code, name, birthday, level_id, note, joined_at,"
-        " joined_by, last_seq) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        " joined_by, last_seq, email) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         (d["member_id"], d["phone"], d.get("card_code"), d["name"], d.get("birthday", ""),
-         d["level_id"], d.get("note", ""), rec.ts, rec.actor.get("staff", ""), rec.seq))
+         d["level_id"], d.get("note", ""), rec.ts, rec.actor.get("staff", ""), rec.seq,
+         d.get("email", "")))
 
 
 @handles("member.updated")
@@ -29,9 +30,10 @@ def _updated(conn, rec: Record) -> None:
     d = rec.data
     conn.execute(
         "UPDATE members SET phone = ?, card_code = ?, name = ?, birthday = ?, level_id = ?,"
-        " note = ?, active = ?, last_seq = ? WHERE id = ?",
+        " note = ?, active = ?, last_seq = ?, email = ? WHERE id = ?",
         (d["phone"], d.get("card_code"), d["name"], d.get("birthday", ""), d["level_id"],
-         d.get("note", ""), int(d.get("active", True)), rec.seq, d["member_id"]))
+         d.get("note", ""), int(d.get("active", True)), rec.seq, d.get("email", ""),
+         d["member_id"]))
 
 
 @handles("member.points_adjusted")

@@ -400,3 +400,4 @@ from . import finance_projections, shift_projections, training_projections  # no
 from . import customer_projections  # noqa: E402,F401
 from . import returns_projections, aftersales_projections  # noqa: E402,F401
 from . import fulfilment_projections, ereceipt_projections  # noqa: E402,F401
+from . import notify_projections  # noqa: E402,F401

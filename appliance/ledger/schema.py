@@ -205,6 +205,8 @@ CREATE TABLE IF NOT EXISTS member_moves (
     ts              TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS member_moves_member ON member_moves(member_id, seq);
+-- issue 10: the notification hook looks up the moves of the record just appended
+CREATE INDEX IF NOT EXISTS member_moves_seq ON member_moves(seq);
 
 -- Top-ups by their request key: a retried request (the phone lost the answer) gets the first
 -- answer instead of topping up twice.
@@ -495,6 +497,8 @@ ADDED_COLUMNS = (
     ("shifts", "close_reason", "TEXT NOT NULL DEFAULT ''"),   # data dirs of development builds
     # issue 10: when a member's personal data was erased on request (NULL: never)
     ("members", "erased_at", "TEXT"),
+    # issue 10: a member's optional e-mail address, for notifications (docs/notifications.md)
+    ("members", "email", "TEXT NOT NULL DEFAULT ''"),
 )
 
 

@@ -16,6 +16,7 @@ CREATE TABLE IF NOT EXISTS tickets (
     summary         TEXT NOT NULL DEFAULT '',
     source          TEXT NOT NULL DEFAULT 'counter',   -- counter | customer (e-receipt)
     opened_by       TEXT NOT NULL DEFAULT '',
+    approved_by     TEXT,                    -- a manager who accepted an expired warranty
     opened_at       TEXT NOT NULL,
     updated_at      TEXT NOT NULL,
     last_seq        INTEGER NOT NULL

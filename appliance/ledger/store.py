@@ -119,6 +119,10 @@ class Transaction:
             " VALUES (?,?,?,?,?,?,?,?,?)",
             (seq, rec_id, ts, int(synced), type, actor_json, data_json, prev_hash, h))
         projections.apply(self.conn, record)
+        for hook in self.ledger._append_hooks:
+            # In the same transaction: what a hook writes (e.g. the notification outbox)
+            # commits with the record or not at all; a hook's exception aborts the append.
+            hook(self, record)
         self.records.append(record)
         return record
 
@@ -144,6 +148,7 @@ class Ledger:
         self._depth = 0  # nesting of transaction() on the owning thread (guarded by _lock)
         self._checkpointer: tuple[threading.Event, threading.Thread] | None = None
         self._commit_listeners: list = []
+        self._append_hooks: list = []
         with self._lock:
             schema.create_all(self._conn)
             self._init_meta(device_id, store_id)
@@ -216,6 +221,13 @@ class Ledger:
         """Call ``listener(records)`` after each commit that appended records (e.g. to wake
         printerd's long-poll). Listeners run on the writer's thread: they must only signal."""
         self._commit_listeners.append(listener)
+
+    def add_append_hook(self, hook) -> None:
+        """Call ``hook(tx, record)`` inside the write transaction after each append (and
+        after the projections saw the record): whatever the hook writes through ``tx.conn``
+        commits or rolls back with the record. Hooks never run on a projection rebuild or a
+        replay: they are for operational rows (the notification outbox), not projections."""
+        self._append_hooks.append(hook)
 
     def _committed(self, records) -> None:
         if not records:

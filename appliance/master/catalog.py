@@ -113,6 +113,8 @@ class Product:
     tax_rate: int = 0  # basis points: 1300 = 13%
     variants: list[Variant] = field(default_factory=list)
     description: str = ""
+    #: one serial number per unit sold, captured on the order (docs/aftersales.md)
+    serialised: bool = False
 
     def to_doc(self) -> dict:
         return {"id": self.id, "sku": self.sku, "name": self.name,
@@ -121,7 +123,8 @@ class Product:
                 "cost": self.cost, "barcodes": list(self.barcodes),
                 "stock_tracked": self.stock_tracked, "active": self.active,
                 "name_en": self.name_en, "tax_rate": self.tax_rate,
-                "variants": [v.to_doc() for v in self.variants]}
+                "variants": [v.to_doc() for v in self.variants],
+                "serialised": self.serialised}
 
     @classmethod
     def from_doc(cls, doc: Mapping) -> "Product":
@@ -132,13 +135,14 @@ class Product:
                    active=doc.get("active", True), name_en=doc.get("name_en", ""),
                    tax_rate=doc.get("tax_rate", 0),
                    variants=[Variant.from_doc(v) for v in doc.get("variants", ())],
-                   description=doc.get("description", ""))
+                   description=doc.get("description", ""),
+                   serialised=doc.get("serialised", False))
 
     def copy(self) -> "Product":
         return Product(self.id, self.sku, self.name, self.category_id, self.unit, self.price,
                        self.cost, list(self.barcodes), self.stock_tracked, self.active,
                        self.name_en, self.tax_rate, [v.copy() for v in self.variants],
-                       self.description)
+                       self.description, self.serialised)
 
     def variant(self, variant_id: str) -> Variant:
         for v in self.variants:
@@ -305,6 +309,7 @@ def normalize_product(product: Product, category_ids: Container[str]) -> Product
     p.price = _amount(p.price, "price")
     p.cost = _amount(p.cost, "cost")
     p.stock_tracked = _flag(p.stock_tracked, "stock_tracked")
+    p.serialised = _flag(p.serialised, "serialised")
     p.active = _flag(p.active, "active")
     p.tax_rate = _whole(p.tax_rate, "tax_rate", low=0, high=MAX_TAX_RATE)
     if p.category_id in ("", None):

@@ -32,6 +32,21 @@ def normalize_phone(value, field: str = "phone") -> str:
     return phone
 
 
+_EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+
+
+def normalize_email(value) -> str:
+    """An optional e-mail address ("" for none), lower-cased domain."""
+    raw = text(value, "email", 120)
+    if not raw:
+        return ""
+    if not _EMAIL_RE.fullmatch(raw):
+        raise ValidationError(_("\"{email}\" is not an e-mail address like name@example.com",
+                                email=raw), field="email")
+    name, _at, domain = raw.rpartition("@")
+    return f"{name}@{domain.lower()}"
+
+
 def normalize_card(value) -> str | None:
     code = text(value, "card_code", 32)
     if not code:
@@ -76,9 +91,10 @@ class Member:
     joined_at: str
     joined_by: str
     level_name: str = ""
+    email: str = ""        # optional, for notifications (issue 10)
 
     def to_json(self) -> dict:
-        return {"id": self.id, "name": self.name, "phone": self.phone,
+        return {"id": self.id, "name": self.name, "phone": self.phone, "email": self.email,
                 "card_code": self.card_code, "birthday": self.birthday,
                 "level_id": self.level_id, "level_name": self.level_name, "note": self.note,
                 "active": self.active, "points": self.points,
@@ -88,19 +104,20 @@ class Member:
         """The fields a member.updated record carries (all of them, new values)."""
         return {"member_id": self.id, "phone": self.phone, "name": self.name,
                 "birthday": self.birthday, "card_code": self.card_code,
-                "level_id": self.level_id, "note": self.note, "active": self.active}
+                "level_id": self.level_id, "note": self.note, "active": self.active,
+                **({"email": self.email} if self.email else {})}
 
 
 COLUMNS = ("m.id, m.phone, m.card_code, m.name, m.birthday, m.level_id, m.note, m.points,"
-           " m.balance, m.active, m.joined_at, m.joined_by, l.doc")
+           " m.balance, m.active, m.joined_at, m.joined_by, m.email, l.doc")
 FROM = "members m LEFT JOIN member_levels l ON l.id = m.level_id"
 
 
 def _member(row) -> Member:
-    *values, doc = row
+    *values, email, doc = row
     values[9] = bool(values[9])
     level = json.loads(doc) if doc else {}
-    return Member(*values, level_name=level.get("name", ""))
+    return Member(*values, level_name=level.get("name", ""), email=email or "")
 
 
 def load_member(conn, member_id: str) -> Member | None:

@@ -21,7 +21,7 @@ from ..ledger import Ledger
 from ..ledger.store import Transaction
 from ..master import MasterData
 from ..orders.permissions import Actor, require
-from ..tenders import MEMBER_METHODS, METHODS
+from ..tenders import METHODS, STORED_VALUE_METHODS
 from ..validate import text, whole
 from . import model
 from .model import Member
@@ -180,13 +180,15 @@ class MemberService:
         return level_id
 
     def sign_up(self, actor: Actor, *, name, phone, birthday="", card_code=None,
-                level_id: str | None = None, note="") -> Member:
+                level_id: str | None = None, note="", email="") -> Member:
         require(actor, "member.create", what="signing up members")
         fields = {"name": text(name, "name", 40, required=True),
                   "phone": model.normalize_phone(phone),
                   "birthday": model.normalize_birthday(birthday),
                   "card_code": model.normalize_card(card_code),
                   "note": text(note, "note", 200, multiline=True)}
+        if email:  # optional (issue 10: e-mail notifications)
+            fields["email"] = model.normalize_email(email)
         member_id = f"m-{uuid.uuid4().hex[:12]}"
         with self.ledger.transaction() as tx:
             self._check_unique(tx, member_id, fields["phone"], fields["card_code"])
@@ -198,7 +200,8 @@ class MemberService:
         return member
 
     def update(self, actor: Actor, member_id: str, *, name=None, phone=None, birthday=None,
-               card_code=None, level_id=None, note=None, active=None) -> Member:
+               card_code=None, level_id=None, note=None, active=None,
+               email=None) -> Member:
         """Change some fields (None: unchanged; card_code "" removes the card)."""
         require(actor, "member.edit", what="changing members")
         if active is not None and not isinstance(active, bool):
@@ -222,6 +225,10 @@ class MemberService:
                 new["note"] = text(note, "note", 200, multiline=True)
             if active is not None:
                 new["active"] = active
+            if email is not None:
+                email = model.normalize_email(email)
+                if email or old.email:
+                    new["email"] = email
             if level_id is not None and level_id != old.level_id:
                 require(actor, "member.level", what="changing a member's level")
                 new["level_id"] = self._check_level(tx, level_id)
@@ -318,7 +325,7 @@ class MemberService:
                 or not 0 < amount <= money.MAX_AMOUNT:
             raise ValidationError(_("amount must be more than 0.00"), field="amount")
         tender = METHODS.get(method)
-        if tender is None or method in MEMBER_METHODS:
+        if tender is None or method in STORED_VALUE_METHODS:
             raise ValidationError(_("a top-up cannot be paid by {method}", method=repr(method)),
                                   field="method")
         if method not in self.master.settings.get("tenders.enabled"):

@@ -23,7 +23,7 @@ from ..master import MasterData
 from . import model
 from .permissions import Actor, allowed, require
 from .pricing import PricingLine, PricingPipeline, Priced
-from ..tenders import MEMBER_METHODS, METHODS
+from ..tenders import EXCHANGE, MEMBER_METHODS, METHODS, STORE_CREDIT
 from ..validate import text
 from ..i18n import _
 
@@ -592,6 +592,13 @@ class OrderEngine:
                                   field="change_to_card")
         amount = _price(amount, "amount")
         reference = text(reference, "reference", 64)
+        if method == "credit_note" and reference:
+            from ..returns.codes import normalize
+            code = normalize(reference)
+            if not code:
+                raise NotFound(_("there is no credit note {code}", code=reference),
+                               field="reference")
+            reference = code
         if tender.needs_reference and not reference:
             raise ValidationError(_("a {method} payment needs {reference_hint}",
                                     method=method, reference_hint=tender.reference_hint),
@@ -639,6 +646,12 @@ class OrderEngine:
                                         " needs a member", number=order.number,
                                         method=method if method in MEMBER_METHODS
                                         else "change_to_card"), field="method")
+            if not order.frozen and actor.terminal != "head_office":
+                # Serialised goods need their serial numbers before money is taken (checked
+                # here, in the payment's transaction; docs/aftersales.md). Head office's
+                # prepaid online orders get theirs when packed (docs/delivery.md).
+                from ..aftersales.serials import check as check_serials
+                check_serials(tx.conn, self.master, order_id)
             pricing = None
             if order.frozen:
                 due = order.total
@@ -662,6 +675,8 @@ class OrderEngine:
                           remaining=money.format_amount(remaining)), field="amount")
                 applied = amount
             change = amount - applied
+            if method == "credit_note":
+                self._check_credit_note(tx, reference, applied)
             payment = {"id": str(uuid.uuid4()), "method": method, "amount": applied,
                        "tendered": amount, "change": change, "reference": reference,
                        "idempotency_key": idempotency_key}
@@ -693,6 +708,58 @@ class OrderEngine:
                 self._complete(tx, actor, order_id)
             return PaymentResult(self._load(tx, order_id), payment_id, applied, change,
                                  completed)
+
+    def refund_value(self, order: model.Order, lines) -> int:
+        """What returning these lines gives back (the same shares :meth:`refund` uses)."""
+        return sum(money.share_for_qty(line.net, line.qty, line.refunded_qty, qty,
+                                       line.refunded_amount)
+                   for line, qty in self._refund_lines(order, lines))
+
+    def exchange_payment_in_tx(self, tx: Transaction, actor: Actor, order_id: str, amount: int,
+                               exchange: dict) -> bool:
+        """The first payment of an exchange's new order: ``amount`` carried over from the
+        returned lines (``exchange``: {"order_id", "number", "refund_id"} of the original).
+        Freezes the price like any first payment; True when it pays the order in full."""
+        require(actor, "payment.take", what="taking payment")
+        order = self._load(tx, order_id)
+        if order.status != "open" or order.frozen or not order.lines:
+            raise Conflict(_("order {number} cannot take an exchange now", number=order.number))
+        from ..shifts.guard import require_open_shift
+        require_open_shift(tx.conn, self.master.settings)
+        self._check_order_stock(tx, order)
+        self._check_coupons(tx, order)
+        pricing = self._price(order, tx.conn, tx.now())
+        if not 0 <= amount <= pricing.total:
+            raise Conflict(_("the exchange carries over more than the new order costs"))
+        payment = {"id": str(uuid.uuid4()), "method": EXCHANGE, "amount": amount,
+                   "tendered": amount, "change": 0, "reference": exchange["number"],
+                   "idempotency_key": None}
+        tx.append("order.payment_added", self._actor(actor), {
+            "order_id": order_id, "payment": payment, "pricing": pricing.to_record(),
+            "coupons": self._coupons_used(tx, order, pricing), "exchange": exchange})
+        audit.info("exchange order=%s from=%s amount=%s by=%s", order.number,
+                   exchange["number"], money.format_amount(amount), actor.staff_id)
+        if amount == pricing.total:
+            self._complete(tx, actor, order_id)
+            return True
+        return False
+
+    @staticmethod
+    def _check_credit_note(tx: Transaction, code: str, applied: int) -> None:
+        """Refuse an unknown or used-up credit note, or more than is left on it."""
+        from ..returns.codes import display
+        row = tx.one("SELECT remaining FROM credit_notes WHERE code = ?", (code,))
+        if row is None:
+            raise NotFound(_("there is no credit note {code}", code=display(code)),
+                           field="reference")
+        if row[0] <= 0:
+            raise Conflict(_("credit note {code} is used up", code=display(code)),
+                           field="reference")
+        if applied > row[0]:
+            raise ValidationError(
+                _("credit note {code} has {remaining} left: not enough to pay {amount}",
+                  code=display(code), remaining=money.format_amount(row[0]),
+                  amount=money.format_amount(applied)), field="amount")
 
     def _check_member_funds(self, tx: Transaction, order: model.Order, method: str,
                             applied: int, fen_per_point: int, payment: dict) -> None:
@@ -847,58 +914,132 @@ class OrderEngine:
     def refund(self, actor: Actor, order_id: str, *, reason: str,
                lines: Sequence[tuple[str, int]] | None = None,
                tenders: Sequence[tuple[str, int, str]] | None = None,
-               approver: Actor | None = None, restock: bool = True) -> model.Refund:
+               approver: Actor | None = None, restock: bool = True,
+               reason_code: str | None = None) -> model.Refund:
         """Give back what was paid for some lines (all remaining ones when ``lines`` is None).
 
         The amount per line is its share of what the customer actually paid (after discounts
         and round-off), so refunding a line in parts never gives back more than it cost.
-        ``tenders`` defaults to the order's own tenders, newest first.
+        ``tenders`` defaults to the order's own tenders, newest first; ``store_credit`` may
+        stand for any part (the member's balance, or a credit note: docs/returns.md).
         """
         require(actor, "refund", what="refunding")
         reason = text(reason, "reason", 200, required=True)
         with self.ledger.transaction() as tx:
-            order = self._load(tx, order_id)
-            if order.status != "paid":
-                raise Conflict(_("order {number} is {status}: only paid orders can be refunded",
-                                 number=order.number,
-                                 status=order.status) + (_(" (void its payments instead)")
-                                                if order.status == "open" else ""))
-            wanted = self._refund_lines(order, lines)
-            refund_lines, moves = [], []
-            for line, qty in wanted:
-                amount = money.share_for_qty(line.net, line.qty, line.refunded_qty, qty,
-                                             line.refunded_amount)
-                refund_lines.append({"line_id": line.line_id, "qty": qty, "amount": amount,
-                                     "restock": bool(restock and line.stock_tracked)})
-                if restock and line.stock_tracked:
-                    moves.append({"product_id": line.product_id, "variant_id": line.variant_id,
-                                  "delta": qty, "reason": "return"})
-            total = sum(rl["amount"] for rl in refund_lines)
-            limit = self.master.settings.get("orders.cashier_refund_limit")
-            # The limit is per order: refunds nobody approved add up, so splitting one large
-            # refund into small ones still needs a manager.
-            unapproved = sum(r.amount for r in order.refunds if r.approved_by is None)
-            approved_by = None
-            if unapproved + total > limit:
+            refund_id = self.refund_in_tx(tx, actor, order_id, reason=reason, lines=lines,
+                                          tenders=tenders, approver=approver, restock=restock,
+                                          reason_code=reason_code)
+            return next(r for r in self._load(tx, order_id).refunds if r.id == refund_id)
+
+    def refund_in_tx(self, tx: Transaction, actor: Actor, order_id: str, *, reason: str,
+                     lines=None, tenders=None, approver: Actor | None = None,
+                     restock: bool = True, reason_code: str | None = None,
+                     exchange: dict | None = None) -> str:
+        """The refund inside the caller's transaction; returns the refund id.
+
+        ``exchange`` ({"amount", "order_id", "number"}): that much of the refund is carried
+        over to the new order of an exchange (an ``exchange`` tender) and ``tenders`` (or the
+        order's own tenders) give back only the rest. The cashier's limit counts only what is
+        given back; a sale older than ``returns.window_days`` always needs a manager."""
+        order = self._load(tx, order_id)
+        if order.status != "paid":
+            raise Conflict(_("order {number} is {status}: only paid orders can be refunded",
+                             number=order.number,
+                             status=order.status) + (_(" (void its payments instead)")
+                                            if order.status == "open" else ""))
+        wanted = self._refund_lines(order, lines)
+        refund_lines, moves = [], []
+        for line, qty in wanted:
+            amount = money.share_for_qty(line.net, line.qty, line.refunded_qty, qty,
+                                         line.refunded_amount)
+            refund_lines.append({"line_id": line.line_id, "qty": qty, "amount": amount,
+                                 "restock": bool(restock and line.stock_tracked)})
+            if restock and line.stock_tracked:
+                moves.append({"product_id": line.product_id, "variant_id": line.variant_id,
+                              "delta": qty, "reason": "return"})
+        total = sum(rl["amount"] for rl in refund_lines)
+        carried = exchange["amount"] if exchange else 0
+        if not 0 <= carried <= total:
+            raise Conflict(_("the exchange carries over more than the returned lines are worth"))
+        given = total - carried
+        settings = self.master.settings
+        limit = settings.get("orders.cashier_refund_limit")
+        # The limit is per order: refunds nobody approved add up, so splitting one large
+        # refund into small ones still needs a manager. Value carried over to an exchange
+        # leaves the shop as goods, not money, and does not count.
+        unapproved = sum(r.amount - sum(t["amount"] for t in r.tenders
+                                        if t["method"] == EXCHANGE)
+                         for r in order.refunds if r.approved_by is None)
+        approved_by = None
+        if unapproved + given > limit:
+            approved_by = require(
+                actor, "refund.over_limit", approver,
+                what=f"refunds over {money.format_amount(limit)} on one order").staff_id
+        window = settings.get("returns.window_days")
+        if order.completed_at and approved_by is None:
+            from ..clock import parse_ts
+            age = tx.now() - parse_ts(order.completed_at)
+            if age.days >= window:
                 approved_by = require(
                     actor, "refund.over_limit", approver,
-                    what=f"refunds over {money.format_amount(limit)} on one order").staff_id
-            tender_rows = self._refund_tenders(tx, order, total, tenders)
-            self._member_tenders(order, tender_rows)
-            reversed_ = self._points_reversed(tx, order, refund_lines, tender_rows)
-            refund_id = str(uuid.uuid4())
-            tx.append("order.refunded", self._actor(actor), {
-                "order_id": order_id, "number": order.number, "refund_id": refund_id,
+                    what=f"returns of sales older than {window} days").staff_id
+        tender_rows = self._refund_tenders(tx, order, given, tenders) if given else []
+        if tenders is not None and not given and tenders:
+            raise ValidationError(_("nothing is given back: the exchange takes the whole"
+                                    " returned value"), field="tenders")
+        if exchange:
+            tender_rows.insert(0, {"method": EXCHANGE, "amount": carried,
+                                   "reference": exchange["number"],
+                                   "order_id": exchange["order_id"]})
+        self._member_tenders(order, tender_rows)
+        print_jobs = self._store_credit_targets(tx, order, tender_rows)
+        reversed_ = self._points_reversed(tx, order, refund_lines, tender_rows)
+        refund_id = str(uuid.uuid4())
+        data = {"order_id": order_id, "number": order.number, "refund_id": refund_id,
                 "amount": total, "reason": reason, "approved_by": approved_by,
                 "lines": refund_lines, "tenders": tender_rows, "stock": moves,
-                "points_reversed": reversed_})
-            if reversed_ and reversed_["shortfall"]:
-                audit.info("points reversal short order=%s member=%s wanted=%d shortfall=%d",
-                           order.number, order.member_id,
-                           reversed_["total"] + reversed_["shortfall"], reversed_["shortfall"])
-            audit.info("refund order=%s amount=%s by=%s approved_by=%s reason=%s", order.number,
-                       money.format_amount(total), actor.staff_id, approved_by, reason)
-            return next(r for r in self._load(tx, order_id).refunds if r.id == refund_id)
+                "points_reversed": reversed_}
+        if reason_code:
+            data["reason_code"] = reason_code
+        if exchange:
+            data["exchange"] = {"order_id": exchange["order_id"], "number": exchange["number"]}
+        if print_jobs:
+            data["print_jobs"] = print_jobs
+        tx.append("order.refunded", self._actor(actor), data)
+        if reversed_ and reversed_["shortfall"]:
+            audit.info("points reversal short order=%s member=%s wanted=%d shortfall=%d",
+                       order.number, order.member_id,
+                       reversed_["total"] + reversed_["shortfall"], reversed_["shortfall"])
+        audit.info("refund order=%s amount=%s exchanged=%s by=%s approved_by=%s reason=%s",
+                   order.number, money.format_amount(total), money.format_amount(carried),
+                   actor.staff_id, approved_by, reason)
+        return refund_id
+
+    @staticmethod
+    def _store_credit_targets(tx: Transaction, order: model.Order, rows: list[dict]
+                              ) -> list[dict]:
+        """Where store credit goes: the order's member's balance when the member is active,
+        else a new credit note (an unguessable code, printed on a slip). A refund of what a
+        credit note paid becomes store credit the same way. Returns the slips to print."""
+        from ..returns.codes import new_code
+        jobs = []
+        member = None
+        if order.member_id:
+            row = tx.one("SELECT active FROM members WHERE id = ?", (order.member_id,))
+            member = order.member_id if row and row[0] else None
+        for row in rows:
+            if row["method"] not in (STORE_CREDIT, "credit_note"):
+                continue
+            if member:
+                row["member_id"] = member
+            else:
+                code = new_code()
+                while tx.one("SELECT 1 FROM credit_notes WHERE code = ?", (code,)):
+                    code = new_code()  # 80 random bits: never in practice
+                row["credit_code"] = code
+                jobs.append({"id": str(uuid.uuid4()), "kind": "report",
+                             "payload": {"document": "credit_note", "code": code}})
+        return jobs
 
     @staticmethod
     def _member_tenders(order: model.Order, rows: list[dict]) -> None:
@@ -1019,13 +1160,18 @@ class OrderEngine:
             if not isinstance(item, (tuple, list)) or len(item) != 3:
                 raise ValidationError(_("each refund tender is a method, an amount and a reference"), field="tenders")
             method, amount, reference = item
-            if method not in METHODS:
+            if method not in METHODS and method != STORE_CREDIT:
                 raise ValidationError(_("unknown refund method {method}",
                                         method=repr(method)), field="tenders")
             amount = _price(amount, "amount")
             if amount <= 0:
                 raise ValidationError(_("refund tender amounts must be more than 0.00"),
                                       field="tenders")
+            if method == STORE_CREDIT:
+                # Store credit may stand for any part of what is given back.
+                given += amount
+                rows.append({"method": method, "amount": amount, "reference": ""})
+                continue
             if amount > paid_by.get(method, 0):
                 raise ValidationError(
                     _("cannot refund {amount} by {method}: only {available} was paid that way and"

@@ -54,18 +54,36 @@ def order_for_token(key: str, token: str) -> str:
     return order_id
 
 
-def receipt_lines(box, order, *, copy: str = "customer") -> tuple[list, dict]:
-    """The laid-out lines of an order's receipt and the document settings."""
+def ereceipt_url(box, order_id: str) -> str:
+    """The e-receipt link of the receipt's QR code: at head office when web.ereceipt_url is
+    set (``{ereceipt_url}/r/{store}/{device}/{token}``, open from anywhere), else on the box
+    (``{public_url}/r/{token}``, on the shop Wi-Fi); "" when neither can be reached."""
+    if getattr(box, "is_training", False):
+        return ""   # a training receipt is no sale: no e-receipt (docs/training.md)
+    token = ereceipt_token(box.receipt_key, order_id)
+    base = (getattr(box.config.web, "ereceipt_url", "") or "").rstrip("/")
+    if base:
+        shop = box.config.shop
+        return f"{base}/r/{shop.store_id}/{shop.device_id}/{token}"
+    return f"{box.public_url}/r/{token}" if box.public_url else ""
+
+
+def receipt_lines(box, order, *, copy: str = "customer", public: bool = False
+                  ) -> tuple[list, dict]:
+    """The laid-out lines of an order's receipt and the document settings. ``public``: for
+    the e-receipt page, whose member block names nobody (appliance.ereceipt)."""
     settings = box.master.settings
     staff = box.master.staff.find(order.completed_by or "")
     paper = settings.get("receipt.width_mm")
-    qr_url = ""
-    if box.public_url:
-        qr_url = f"{box.public_url}/r/{ereceipt_token(box.receipt_key, order.id)}"
+    qr_url = "" if public else ereceipt_url(box, order.id)
+    member = member_block_of(box, order)
+    if public:
+        from appliance.ereceipt import public_receipt_member
+        member = public_receipt_member(member)
     with language(settings.get("receipt.language")):
         receipt = receipt_for(order, settings, cashier_name=staff.name if staff else "",
                               timezone=box.config.shop.timezone, qr_url=qr_url, copy=copy,
-                              member=member_block_of(box, order))
+                              member=member)
         lines = lay_out(receipt, paper)
     return lines, {"paper_mm": paper, "qr": qr_url}
 

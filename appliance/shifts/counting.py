@@ -9,13 +9,13 @@ from __future__ import annotations
 from .. import money
 from ..errors import ValidationError
 from ..i18n import _
-from ..tenders import MEMBER_METHODS, METHODS
+from ..tenders import METHODS, STORED_VALUE_METHODS
 
 #: CNY notes and coins in fen, largest first: ¥100, ¥50, ¥20, ¥10, ¥5, ¥1, ¥0.5, ¥0.1.
 DENOMINATIONS = (10000, 5000, 2000, 1000, 500, 100, 50, 10)
 #: Tenders whose money is in the drawer or at a terminal/bank the shift answers for: counted
 #: at the handover. Stored value and points move no money and are not counted.
-COUNTED_METHODS = tuple(m for m in METHODS if m not in MEMBER_METHODS)
+COUNTED_METHODS = tuple(m for m in METHODS if m not in STORED_VALUE_METHODS)
 MAX_PIECES = 100_000
 
 

@@ -89,10 +89,16 @@ class Receipt:
 
 METHOD_LABELS = {"cash": "Cash", "card": "Card", "transfer": "Bank transfer",
                  "cheque": "Cheque", "wechat": "WeChat Pay", "alipay": "Alipay",
-                 "member_balance": "Member balance", "points": "Points"}
+                 "member_balance": "Member balance", "points": "Points",
+                 # issue 10 returns (docs/returns.md)
+                 "credit_note": "Credit note", "store_credit": "Store credit",
+                 "exchange": "Exchange"}
 # Marked for the translation catalog (the labels above are looked up at print time).
 _("Member balance")
 _("Points")
+_("Credit note")
+_("Store credit")
+_("Exchange")
 
 
 def lay_out(r: Receipt, paper_mm: int = 80) -> list[Line]:

@@ -1,5 +1,5 @@
 """`tillbox run --demo` (what `make run` starts): the demo shop loads, core serves /healthz on
-the configured port, printerd and scannerd come up with the simulated devices, the demo PINs
+the configured port, printerd, scannerd and notifyd come up with the simulated devices, the demo PINs
 are printed, and Ctrl-C stops everything cleanly."""
 
 import json
@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_run_demo_serves_and_stops(tmp_path):
     cfg = tmp_path / "tillbox.toml"
     cfg.write_text(f'[paths]\ndata = "data"\n[printer]\nbackend = "simulated"\nport = {free_port()}\n'
-                   '[scanner]\nbackend = "simulated"\n', encoding="utf-8")
+                   '[scanner]\nbackend = "simulated"\n[modem]\nbackend = "simulated"\n'
+                   '[notify]\nsms = "modem"\n', encoding="utf-8")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TILLBOX_")}
     env["TILLBOX_WEB__PORT"] = str(port)
@@ -53,6 +54,13 @@ def test_run_demo_serves_and_stops(tmp_path):
             assert time.monotonic() < deadline, "printerd never reported the printer ready"
             time.sleep(0.2)
         assert (tmp_path / "data" / "sim" / "scanner.fifo").exists()  # scannerd is reading
+        # notifyd came up too: the demo members' welcome messages leave through the
+        # simulated modem (what it sent is kept under sim/modem/sent).
+        sent = tmp_path / "data" / "sim" / "modem" / "sent"
+        deadline = time.monotonic() + 45
+        while not (sent.is_dir() and any(sent.iterdir())):
+            assert time.monotonic() < deadline, "notifyd sent nothing through the modem"
+            time.sleep(0.3)
     finally:
         proc.send_signal(signal.SIGINT)
         rc = proc.wait(30)

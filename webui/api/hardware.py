@@ -2,7 +2,7 @@
 
 /printer shows the printer's state and recent jobs; /till tells core which order the
 counter's scanner feeds; /drawer/open is a no-sale opening; /sim/... drives the simulated
-printer and scanner (only when config names them: the simulation is never a fallback).
+printer, scanner and modem (only when config names them: the simulation is never a fallback).
 """
 
 from __future__ import annotations
@@ -112,6 +112,49 @@ def sim_close_drawer():
     state = _sim_printer_dir()
     simulated.close_drawer(state)
     return jsonify({"drawer": simulated.drawer_state(state)})
+
+
+def _sim_modem_dir():
+    cfg = box().config
+    if cfg.modem.backend != "simulated":
+        raise NotFound(_("this box has no simulated modem"))
+    return cfg.sim_dir / "modem"
+
+
+@bp.get("/sim/modem")
+@access(LOGIN)
+def sim_modem():
+    """The simulated modem's faults, the text messages it sent and the reports it got."""
+    from drivers.modem import simulated
+    state = _sim_modem_dir()
+    limit = min(max(request.args.get("limit", 10, type=int), 1), 50)
+    try:
+        faults = simulated.read_faults(state)
+    except ValueError:   # a broken faults.json: the modem runs without faults (and logs it)
+        faults = dict(simulated.FAULT_DEFAULTS)
+    reports = simulated.reports_sent(state, 5 * limit)
+    latest: dict[int, str] = {}
+    for report in reports:                       # newest first: a reused reference is new
+        latest.setdefault(report["reference"], report["status"])
+    messages = simulated.sent_messages(state, limit)
+    for m in messages:
+        outcomes = [latest.get(r, "sent") for r in m["references"]]
+        m["status"] = ("failed" if "failed" in outcomes else "delivered"
+                       if all(o == "delivered" for o in outcomes) else "sent")
+    return jsonify({"faults": faults, "messages": messages, "reports": reports[:limit]})
+
+
+@bp.put("/sim/modem")
+@access("payment.take")
+def sim_modem_faults():
+    from drivers.modem import simulated
+    state = _sim_modem_dir()
+    try:
+        simulated.write_faults(state, **body())
+    except (ValueError, TypeError):
+        raise ValidationError(_("unknown fault or a value of the wrong kind; the faults are "
+                                "{names}", names=", ".join(simulated.FAULT_DEFAULTS))) from None
+    return jsonify({"faults": simulated.read_faults(state)})
 
 
 @bp.post("/sim/scan")

@@ -27,7 +27,7 @@ def _changed(member, status: int = 200):
 
 def _member_fields(data: dict) -> dict:
     fields = {name: field_str(data, name) for name in
-              ("name", "phone", "birthday", "card_code", "level_id", "note")}
+              ("name", "phone", "birthday", "card_code", "level_id", "note", "email")}
     if "active" in data:
         fields["active"] = field_bool(data, "active", True)
     return {k: v for k, v in fields.items() if v is not None}

@@ -32,6 +32,8 @@ def order_json(order) -> dict:
                     adjustments=[{**a.to_json(), "amount": format_amount(a.amount)}
                                  for a in quote.adjustments])
     body["member"] = _member_summary(order.member_id)
+    # issue 10: delivery or pick-up, and whether head office sent it (the counter's 网店 badge)
+    body["fulfilment"] = box().fulfilment.brief(order.id)
     return body
 
 

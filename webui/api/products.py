@@ -30,6 +30,7 @@ def product_json(product, levels: dict) -> dict:
             "cost": format_amount(product.cost) if show_cost else None,
             "unit": product.unit, "price": format_amount(product.price),
             "stock_tracked": product.stock_tracked, "barcodes": product.barcodes,
+            "serialised": product.serialised,
             "stock": levels.get((product.id, ""), 0) if shown and not variants else None,
             "variants": variants}
 
@@ -162,6 +163,7 @@ def create_product():
         unit=field_str(data, "unit", default="件"), price=price,
         cost=field_amount(data, "cost", required=False) or 0, barcodes=_barcodes(data),
         stock_tracked=field_bool(data, "stock_tracked", True),
+        serialised=field_bool(data, "serialised", False),
         name_en=field_str(data, "name_en", default=""),
         description=field_str(data, "description", default=""))
     product.variants = _variants_from(data)
@@ -195,6 +197,8 @@ def edit_product(product_id: str):
         product.stock_tracked = field_bool(data, "stock_tracked", True)
     if "active" in data:
         product.active = field_bool(data, "active", True)
+    if "serialised" in data:
+        product.serialised = field_bool(data, "serialised", False)
     product.variants = _variants_from(data, product)
     _check_stock_values(data)
     saved = catalog.save_product(product)

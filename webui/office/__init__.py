@@ -25,7 +25,7 @@ NAV = (
     ("office.audit", "audit.view", lambda: _("Audit")),
     ("office.training", "training", lambda: _("Training")),
     ("office.aftersales", "aftersales.view", lambda: _("After-sales")),
-    ("office.deliveries", "fulfilment.edit", lambda: _("Deliveries")),
+    ("office.deliveries", "fulfilment.edit", lambda: _("Delivery and pick-up")),
     ("office.notifications", "notify.view", lambda: _("Notifications")),
     ("office.customers", "customer.data", lambda: _("Customers")),
 )

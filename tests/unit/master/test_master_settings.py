@@ -22,7 +22,7 @@ def test_defaults(master):
     assert values["orders.cashier_refund_limit"] == 20000
     assert values["orders.allow_negative_stock"] is True
     assert values["tenders.enabled"] == ["cash", "card", "transfer", "cheque", "wechat",
-                                         "alipay", "member_balance", "points"]
+                                         "alipay", "member_balance", "points", "credit_note"]
     assert values["members.fen_per_point"] == 1
 
 

@@ -4,7 +4,7 @@
   const TB = window.TB;
   const {api, h, t, money} = TB;
   const $ = (id) => document.getElementById(id);
-  const METHODS = ["cash", "wechat", "alipay", "card", "transfer", "cheque"];
+  const METHODS = ["cash", "wechat", "alipay", "card", "transfer", "cheque", "credit_note"];
   // Paid from the member on the order: stored value (储值) and points (积分).
   const MEMBER_METHODS = ["member_balance", "points"];
   const NO_REFERENCE = ["cash", "member_balance", "points"];
@@ -25,6 +25,11 @@
       onclick: () => select(o.id)},
       h("b", {}, o.number), h("span", {class: "price"}, money(o.total ?? o.due ?? o.subtotal)),
       h("span", {class: "who"}, o.customer.name || o.terminal),
+      // issue 10: 网店 (head office's online order), delivery or pick-up
+      o.fulfilment && o.fulfilment.source === "head_office" ? h("span", {class: "badge online",
+        title: t("dl_online_title")}, t("dl_online")) : null,
+      o.fulfilment && o.fulfilment.status !== "cancelled" ? h("span", {class: "badge kind-" +
+        o.fulfilment.kind}, t("dl_kind_" + o.fulfilment.kind)) : null,
       h("span", {class: "status " + o.status}, t("status_" + o.status)));
   }
 
@@ -125,6 +130,13 @@
       .filter(Boolean).join(" · ");
     const editable = o.status === "open" && o.paid === "0.00";
     renderMember(o, editable);
+    if (TB.DeliveryPanel) {   // issue 10: delivery or pick-up (js/delivery_panel.js)
+      TB.DeliveryPanel.render($("d-delivery"), o, async () => current,
+        (next) => { current = next; render(); });
+    }
+    if (TB.SerialsPanel) {   // issue 10: serial numbers of serialised goods (js/serials_panel.js)
+      TB.SerialsPanel.render($("d-serials"), o, () => select(o.id));
+    }
     renderAdjustments(o);
     $("d-coupon-row").hidden = !editable;
     $("d-coupons").replaceChildren(...(o.coupons || []).map((code) => h("span",

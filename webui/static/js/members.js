@@ -58,7 +58,7 @@
     const editing = !!member;
     $("member-form-title").textContent = editing ? t("m_edit") : t("m_new");
     const m = member || prefill || {};
-    for (const k of ["phone", "name", "birthday", "card_code", "note"]) {
+    for (const k of ["phone", "name", "birthday", "card_code", "note", "email"]) {
       form.elements[k].value = m[k] || "";
     }
     form.elements.active.checked = editing ? member.active !== false : true;
@@ -69,6 +69,7 @@
     return formDialog("member-dialog", "member-error", async (f) => {
       const body = {phone: f.elements.phone.value.trim(), name: f.elements.name.value.trim(),
         birthday: f.elements.birthday.value.trim(), note: f.elements.note.value.trim(),
+        email: f.elements.email.value.trim(),
         // No card: null on sign-up; "" takes a card off a member who had one.
         card_code: f.elements.card_code.value.trim() ||
           (editing && member.card_code ? "" : null)};

@@ -188,6 +188,15 @@
       $("c-phone").value = order ? order.customer.phone : "";
       $("c-note").value = order ? order.note : "";
     }
+    // issue 10: delivery or pick-up of this order (js/delivery_panel.js)
+    if (TB.DeliveryPanel) {
+      TB.DeliveryPanel.render($("delivery-panel"), order, ensureOrder,
+        (o) => { order = o.status === "open" ? o : null; renderCart(); });
+    }
+    if (TB.SerialsPanel) {   // issue 10: serial numbers of serialised goods (js/serials_panel.js)
+      TB.SerialsPanel.render($("serials-panel"), order, () => api("GET", "/orders/" + order.id)
+        .then((o) => { order = o; renderCart(); }).catch((e) => TB.toast(e.message, "error")));
+    }
   }
 
   function lineItem(l) {

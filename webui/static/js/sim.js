@@ -1,4 +1,5 @@
-/* Simulated devices: the virtual printer's paper roll and fault switches, a virtual scanner. */
+/* Simulated devices: the virtual printer's paper roll and fault switches, a virtual scanner,
+   the virtual modem's faults and sent text messages. */
 "use strict";
 (function () {
   const TB = window.TB;
@@ -56,6 +57,37 @@
       try { await api("POST", "/sim/scan", {code}); }
       catch (err) { TB.toast(err.message, "error"); }
     });
+  }
+  // The simulated modem: its fault switches and the text messages it sent.
+  let modemFlips = 0;
+
+  async function refreshModem() {
+    const before = modemFlips;
+    const s = await api("GET", "/sim/modem?limit=10");
+    $("sms").replaceChildren(...(s.messages.length ? s.messages.map((m) =>
+      h("li", {class: "sms " + m.status},
+        h("div", {class: "sms-head"}, m.number + " · " + t("sms_" + m.status) +
+          (m.parts > 1 ? " · " + t("sms_parts", {n: m.parts}) : "")),
+        h("div", {class: "sms-text"}, m.text)))
+      : [h("li", {class: "hint"}, t("sms_none"))]));
+    if (before === modemFlips) for (const el of $("modem-faults").elements) {
+      if (el.type === "checkbox") el.checked = !!s.faults[el.name];
+      else if (document.activeElement !== el) el.value = s.faults[el.name] || 0;
+    }
+  }
+
+  if ($("modem-faults")) {
+    $("modem-faults").addEventListener("change", async (e) => {
+      const el = e.target;
+      const value = el.type === "checkbox" ? el.checked : Number(el.value || 0);
+      modemFlips += 1;
+      try { await api("PUT", "/sim/modem", {[el.name]: value}); }
+      catch (err) { TB.toast(err.message, "error"); }
+      modemFlips += 1;
+      refreshModem().catch(() => {});
+    });
+    refreshModem().catch((e) => TB.toast(e.message, "error"));
+    setInterval(() => refreshModem().catch(() => {}), 2000);
   }
   TB.follow((kind, e) => {
     if (kind === "scan" && !e.ok) {
