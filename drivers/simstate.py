@@ -67,3 +67,37 @@ def clear_pieces(state_dir: Path, folder: str) -> None:
     with locked(state_dir):
         for path in _files(state_dir, folder):
             path.unlink(missing_ok=True)
+
+
+# -- fault switches (faults.json of a simulated device) -------------------------------------
+
+def read_faults(state_dir: Path, defaults: dict, check) -> dict:
+    """The faults in force, ``defaults`` filled in; ``check(key, value)`` raises ValueError
+    for a switch that does not exist or a wrong value. ValueError if faults.json is broken."""
+    path = Path(state_dir) / "faults.json"
+    try:
+        stored = read_json(path) or {}
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path} is not valid JSON ({e}): fix it or delete it") from None
+    if not isinstance(stored, dict):
+        raise ValueError(f"{path} must hold a JSON object: fix it or delete it")
+    for key, value in stored.items():
+        check(key, value)
+    return {**defaults, **stored}
+
+
+def write_faults(state_dir: Path, defaults: dict, check, changes: dict, log, device: str) -> dict:
+    """Change some faults (the others keep their value); returns all of them. A broken
+    faults.json is replaced (from the defaults), with a warning in ``log``."""
+    for key, value in changes.items():
+        check(key, value)
+    state_dir = Path(state_dir)
+    with locked(state_dir):
+        try:
+            faults = read_faults(state_dir, defaults, check)
+        except ValueError as e:
+            log.warning("simulated %s: %s; starting from the defaults", device, e)
+            faults = dict(defaults)
+        faults.update(changes)
+        write_json(state_dir / "faults.json", faults)
+    return faults

@@ -75,6 +75,9 @@ WEB_OPTIONS = {
     "shop_name": ("--shop-name", None, "the name at the top of the pages' receipts"),
     "timezone": ("--timezone", "Asia/Shanghai", "the shops' time zone for the pages' times"),
     "threads": ("--threads", "8", "web worker threads"),
+    "trusted_proxies": ("--trusted-proxies", "0", "how many proxies in front set "
+                        "X-Forwarded-For (1 behind one TLS proxy): the per-address limits "
+                        "then count customers, not the proxy"),
     "log_level": RUN_OPTIONS["log_level"],
 }
 
@@ -299,6 +302,7 @@ def _web(opts: _Options) -> int:
     host, port = _value(opts, "listen", _listen)
     settings = ingest_settings(opts)
     threads = _value(opts, "threads", lambda t: _number(t, int, 1))
+    proxies = _value(opts, "trusted_proxies", lambda t: _number(t, int, 0))
     timezone = _value(opts, "timezone", _timezone)
     shop_name = _value(opts, "shop_name", str) or ""
     level = _value(opts, "log_level", _log_level)
@@ -313,7 +317,7 @@ def _web(opts: _Options) -> int:
         db.close()
         raise UsageError(f"TLS set-up failed: {exc}") from None
     app = create_app(reader, relay, shop_name=shop_name,
-                     form_secret=os.environ.get(FORM_SECRET_ENV, ""))
+                     form_secret=os.environ.get(FORM_SECRET_ENV, ""), trusted_proxies=proxies)
     server = create_server(app, host=host, port=port, threads=threads,
                            ident="tillbox-headoffice")
     daemon = Daemon("headoffice-web")

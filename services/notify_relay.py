@@ -142,4 +142,8 @@ class Relay:
             return "retry", waiting.error
         if waiting.rc is not None and waiting.rc.is_failure:
             return "retry", f"head office's broker refused it: {waiting.rc}"
+        if waiting.rc is not None and getattr(waiting.rc, "value", None) == 0x10:
+            # "No matching subscribers": the broker took it and dropped it, since no head
+            # office ingest subscribes (yet): not sent, try again later
+            return "retry", "nobody at head office receives notify messages"
         return "sent", ""

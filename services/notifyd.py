@@ -24,6 +24,7 @@ from email.utils import formatdate, make_msgid
 
 from appliance.backoff import Backoff
 from appliance.secrets_file import secret
+from drivers.modem import MAX_PARTS
 
 from .daemon import CoreClient, CoreUnreachable, Daemon
 
@@ -256,12 +257,19 @@ class Notifyd:
 
         worker = threading.Thread(target=work, name="notify-send", daemon=True)
         worker.start()
-        deadline = time.monotonic() + 3 * self.cfg.notify.timeout_seconds + 10
+        # The senders time out by themselves (SMTP, each AT command); a long text message is
+        # up to MAX_PARTS sends. Never report a retry while the send may still go through
+        # (the customer would get it twice): past the deadline the watchdog goes hungry, so
+        # systemd restarts a notifyd whose send hangs.
+        parts = MAX_PARTS if job["route"] == "modem" else 3
+        deadline = time.monotonic() + parts * self.cfg.notify.timeout_seconds + 10
         while worker.is_alive() and time.monotonic() < deadline:
             self.daemon.alive()
             worker.join(0.5)
         if worker.is_alive():
-            return "retry", "", "the send did not finish in time"
+            log.error("notification %s: the %s send hangs; waiting for it (the watchdog"
+                      " restarts notifyd if it never ends)", job["id"], job["route"])
+            worker.join()
         if "error" in box:
             err = box["error"]
             log.warning("notification %s (%s, attempt %s) not sent: %s", job["id"],

@@ -336,8 +336,9 @@ class Uplink:
             if status != "accepted" or cmd_id in self.running:
                 log.info("command %s %s seen before (%s): not run again", name, cmd_id, status)
                 return self.cmd_ack(cmd_id, status, detail, remember=False)
-            # Accepted by an uplinkd that stopped before core answered: core applies a
-            # catalog or promotions whole or not at all, so running it again is safe.
+            # Accepted by an uplinkd that stopped before core answered: running it again is
+            # safe: core applies a catalog or promotions whole or not at all, an online order
+            # once per external_ref, a customer's request once per command id.
             log.warning("command %s %s was never finished (uplinkd restarted): running it",
                         name, cmd_id)
         self.state.remember(cmd_id)
@@ -375,6 +376,10 @@ class Uplink:
             cmd_id, name, args = item
             path = contract.CORE_COMMANDS[name]
             try:
+                if name == "customer.request":
+                    # the command id makes it idempotent: a command handed over again after
+                    # a restart is recorded once (webui/api/ereceipt.py)
+                    args = {**args, "command_id": cmd_id}
                 status, body = self.core.call("POST", path, args, timeout=30)
             except CoreUnreachable as exc:
                 outcome = ("failed", f"core unreachable: {exc}")

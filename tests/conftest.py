@@ -256,6 +256,9 @@ def check_ledger_invariants(ledger):
                 if method in ("store_credit", "exchange"):
                     continue  # refund-only tenders: any part of a refund (docs/returns.md)
                 assert back <= by_method.get(method, 0), (oid, method, back, by_method)
+        # An exchange tender on a refund is only ever the link to the exchange's new order.
+        assert conn.execute("SELECT COUNT(*) FROM refund_tenders WHERE method = 'exchange'"
+                            " AND reference = ''").fetchone()[0] == 0
         for oid, line_id, qty, net, rqty, ramount in conn.execute(
                 "SELECT order_id, line_id, qty, net, refunded_qty, refunded_amount"
                 " FROM order_lines"):

@@ -8,9 +8,11 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
+import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from appliance.box import Box
@@ -138,3 +140,24 @@ assume_synced = true
 
 
 __all__ = ["Probe", "LinkedBox", "TEA", "wait_until"]
+
+
+def ts(**delta):
+    """A command's ``expires``: now plus ``delta`` (timedelta keywords), in the contract's form."""
+    return (datetime.now(timezone.utc) + timedelta(**delta)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@pytest.fixture
+def linked(tmp_path, broker):
+    """A box linked to the test broker (import this fixture into the test module)."""
+    box = LinkedBox(tmp_path / "box", broker.port)
+    yield box
+    box.close()
+
+
+@pytest.fixture
+def probe(broker):
+    """An MQTT client watching the box's topics (import this fixture into the test module)."""
+    p = Probe(broker.port)
+    yield p
+    p.close()

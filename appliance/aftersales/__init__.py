@@ -93,7 +93,7 @@ class AfterSales:
     # -- the customer's side (e-receipt page) --------------------------------------------
 
     def open_for_customer(self, order_id: str, kind: str, summary: str, *,
-                          source: str = "customer") -> dict:
+                          source: str = "customer", request_id: str | None = None) -> dict:
         """A return request or a complaint sent from the customer's e-receipt page. There is
         no signed-in person: the record's actor is the customer (role ``customer``). The
         ticket takes the order's phone and member, so the customer hears back."""
@@ -121,6 +121,8 @@ class AfterSales:
                       "kind": kind, "order_id": order_id, "line_id": None, "serial": "",
                       "summary": summary, "source": source, "member_id": member_id,
                       "customer_name": "", "customer_phone": _phone_or_blank(phone)}
+            if request_id:   # head office's command id: the same request is never opened twice
+                ticket["request_id"] = request_id
             tx.append("ticket.opened", self._customer_actor(), ticket)
         log.info("ticket %s (%s) opened from the e-receipt page", ticket["number"], kind)
         return {"ticket_id": ticket["ticket_id"], "number": ticket["number"],

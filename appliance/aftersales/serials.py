@@ -88,12 +88,16 @@ def set_serials(service, actor: Actor, order_id: str, line_id: str, serials) -> 
 
 
 def _sold_elsewhere(conn, serial: str, order_id: str) -> str | None:
-    """The number of another paid sale that still has this serial (not returned), if any."""
+    """The number of another paid sale that still has this serial (not returned), if any.
+
+    A refund does not say which unit of a line came back, so once any unit of a line is
+    returned its serial numbers are free to sell again: a restocked unit must never be
+    unsellable (docs/aftersales.md)."""
     row = conn.execute(
         "SELECT o.number FROM line_serials s JOIN orders o ON o.id = s.order_id"
         " JOIN order_lines l ON l.order_id = s.order_id AND l.line_id = s.line_id"
         " WHERE s.serial = ? AND s.order_id != ? AND o.status = 'paid'"
-        " AND l.refunded_qty < l.qty LIMIT 1", (serial, order_id)).fetchone()
+        " AND l.refunded_qty = 0 LIMIT 1", (serial, order_id)).fetchone()
     return row[0] if row else None
 
 

@@ -23,6 +23,12 @@ from ..validate import text
 log = logging.getLogger(__name__)
 audit = logging.getLogger("audit")
 
+def digits(column: str) -> str:
+    """SQL for a phone column without the spaces and dashes it may have been typed with
+    (rows written before phones were kept as digits)."""
+    return f"REPLACE(REPLACE({column}, ' ', ''), '-', '')"
+
+
 MEMBER_FIELDS = ("id", "name", "phone", "card_code", "birthday", "level_id", "note", "points",
                  "balance", "active", "joined_at", "email")   # email: issue 10 notifications
 ORDER_FIELDS = ("id", "number", "status", "opened_at", "completed_at", "customer_name",
@@ -48,7 +54,7 @@ class CustomerData:
                            " AND erased_at IS NULL", (phone,)).fetchone()
         member = dict(zip(MEMBER_FIELDS, row)) if row else None
         orders = [dict(zip(ORDER_FIELDS, r)) for r in conn.execute(
-            f"SELECT {', '.join(ORDER_FIELDS)} FROM orders WHERE customer_phone = ?"
+            f"SELECT {', '.join(ORDER_FIELDS)} FROM orders WHERE {digits('customer_phone')} = ?"
             " OR (member_id IS NOT NULL AND member_id = ?) ORDER BY opened_at, id",
             (phone, member["id"] if member else None))]
         return member, orders
@@ -66,7 +72,7 @@ class CustomerData:
             " ORDER BY opened_at, number", (phone, member["id"] if member else None,
                                             *order_ids))]
         deliveries = [dict(zip(DELIVERY_FIELDS, r)) for r in conn.execute(
-            f"SELECT {', '.join(DELIVERY_FIELDS)} FROM fulfilments WHERE phone = ?{in_orders}"
+            f"SELECT {', '.join(DELIVERY_FIELDS)} FROM fulfilments WHERE {digits('phone')} = ?{in_orders}"
             " ORDER BY created_at, order_id", (phone, *order_ids))]
         feedback = [{"order_id": o, "rating": r, "comment": c, "at": ts}
                     for o, r, c, ts in conn.execute(
@@ -167,6 +173,12 @@ class CustomerData:
                 # deliveries to this person on someone else's order: their recipient, phone
                 # and address go, the order's own customer stays
                 data["delivery_order_ids"] = elsewhere
+            # messages to this number whatever they were about (a pick-up phone on a
+            # walk-in sale, a test message): named by id, the record carries no number
+            notified = [r[0] for r in tx.conn.execute(
+                f"SELECT id FROM notifications WHERE {digits('address')} = ?", (phone,))]
+            if notified:
+                data["notification_ids"] = notified
             tx.append("customer.erased", actor.journal(self.ledger.device_id), data)
         audit.info("customer data erased member=%s orders=%d points_forfeited=%d by=%s"
                    " reason=%s", data["member_id"] or "-", len(orders),

@@ -95,7 +95,8 @@ def customer_actor(device_id: str, source: str) -> dict:
             "terminal": "ereceipt" if source == "box" else "head_office"}
 
 
-def record_feedback(box, order, rating: int, comment: str, source: str) -> dict:
+def record_feedback(box, order, rating: int, comment: str, source: str, *,
+                    request_id: str | None = None) -> dict:
     """Append ``customer.feedback`` for a paid order (checked by the caller's token)."""
     if source not in SOURCES:
         raise ValueError(f"unknown feedback source {source}")
@@ -103,23 +104,34 @@ def record_feedback(box, order, rating: int, comment: str, source: str) -> dict:
         raise NotFound(_("no such receipt"))
     ledger = box.ledger
     with ledger.transaction() as tx:
-        rec = tx.append("customer.feedback", customer_actor(ledger.device_id, source),
-                        {"order_id": order.id, "rating": rating, "comment": comment,
-                         "source": source})
+        data = {"order_id": order.id, "rating": rating, "comment": comment, "source": source}
+        if request_id:
+            data["request_id"] = request_id
+        rec = tx.append("customer.feedback", customer_actor(ledger.device_id, source), data)
     log.info("feedback on order %s: %d stars (%s)", order.number, rating, source)
     return {"order_id": order.id, "rating": rating, "at": rec.ts}
 
 
-def open_request(box, order, kind: str, comment: str, source: str) -> dict:
+def open_request(box, order, kind: str, comment: str, source: str, *,
+                 request_id: str | None = None) -> dict:
     """A return request or complaint from the customer: an after-sales ticket (opened by the
     after-sales module, which journals it and notifies the shop)."""
     if order.status != "paid":
         raise NotFound(_("no such receipt"))
     ticket = box.aftersales.open_for_customer(
-        order.id, kind, comment, source="customer" if source == "box" else source)
+        order.id, kind, comment, source="customer" if source == "box" else source,
+        request_id=request_id)
     log.info("customer %s on order %s: ticket %s (%s)", kind, order.number,
              ticket.get("number"), source)
     return ticket
+
+
+def already_recorded(conn, request_id: str) -> bool:
+    """Whether head office's request with this command id was recorded before (uplinkd may
+    hand a command to core again after a restart)."""
+    return conn.execute("SELECT 1 FROM journal WHERE type IN ('customer.feedback',"
+                        " 'ticket.opened') AND json_extract(data, '$.request_id') = ? LIMIT 1",
+                        (request_id,)).fetchone() is not None
 
 
 def latest_feedback(box, order_id: str) -> dict | None:
@@ -279,7 +291,11 @@ class Limits:
         wait = self.bad_links.full(address)
         if wait:
             with self._lock:
-                self._blocked[address] = self._clock() + wait
+                now = self._clock()
+                # forget blocks that have run out, so the table stays small
+                for gone in [a for a, until in self._blocked.items() if until <= now]:
+                    del self._blocked[gone]
+                self._blocked[address] = now + wait
             log.warning("e-receipt: too many unknown links from one address; refused for %d s",
                         int(wait))
 

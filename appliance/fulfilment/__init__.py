@@ -51,7 +51,7 @@ def _phone(value, field: str) -> str:
     if value and not PHONE_RE.match(value):
         raise ValidationError(_("{field} \"{value}\" is not a phone number", field=field,
                                 value=value), field=field)
-    return value
+    return re.sub(r"[\s-]", "", value)   # digits: found again however it was typed
 
 
 def _row_json(row) -> dict:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from .. import money
 from ..errors import Conflict, NotFound, TillboxError, ValidationError
 from ..i18n import _
-from ..tenders import MEMBER_METHODS, METHODS
+from ..tenders import METHODS, STORED_VALUE_METHODS
 from ..validate import text
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,9 @@ class OnlineOrder:
         if paid is not None:
             paid = cls._dict(paid, "paid")
             method = paid.get("method")
-            if method not in METHODS or method in MEMBER_METHODS or method == "cash":
+            # Not cash, and nothing only the box holds (a member's card, a credit note).
+            if (not isinstance(method, str) or method not in METHODS
+                    or method in STORED_VALUE_METHODS or method == "cash"):
                 raise ValidationError(_("paid.method must be a tender head office takes, e.g."
                                         " transfer, wechat or alipay (not {value})",
                                         value=repr(method)), field="paid.method")

@@ -24,6 +24,7 @@ import logging
 import re
 import sqlite3
 import threading
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -235,12 +236,13 @@ class Relay:
         self.connected.clear()
 
     def _on_publish(self, _c, _u, mid, reason_code, _props) -> None:
-        with self._lock:   # send() holds the lock from publish() until its event is in
+        # paho calls this holding its own mutex, which publish() also takes: never hold our
+        # lock across publish(), or a PUBACK arriving during another send deadlocks both.
+        with self._lock:
+            self._codes[mid] = (reason_code, time.monotonic())
             event = self._acks.get(mid)
-            if event is None:
-                return     # send() gave up waiting for this one
-            self._codes[mid] = reason_code
-        event.set()
+        if event is not None:
+            event.set()
 
     def send(self, store: str, device: str, args: dict, timeout: float = 5.0) -> str:
         """Publish the command; its id once the broker took it, else RelayError."""
@@ -251,17 +253,24 @@ class Relay:
         expires = (datetime.now(timezone.utc) + self.EXPIRES).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         payload = contract.encode({"id": cmd_id, "expires": expires, "args": args})
         qos, retain = contract.QOS["cmd"]
-        with self._lock:   # on_publish may come before publish() returns the mid
-            info = self.client.publish(contract.topic(self.settings.prefix, store, device,
-                                                      "cmd/customer.request"),
-                                       payload, qos=qos, retain=retain)
-            event = self._acks.setdefault(info.mid, threading.Event())
+        info = self.client.publish(contract.topic(self.settings.prefix, store, device,
+                                                  "cmd/customer.request"),
+                                   payload, qos=qos, retain=retain)
         if info.rc != 0:
             raise RelayError(f"publish failed (rc {info.rc})")
+        with self._lock:   # the PUBACK may have come before publish() returned the mid
+            event = self._acks.setdefault(info.mid, threading.Event())
+            if info.mid in self._codes:
+                event.set()
+            # codes of sends that gave up long ago (their PUBACK came late) are forgotten
+            old = time.monotonic() - 300
+            for mid in [m for m, (_code, at) in self._codes.items() if at < old]:
+                del self._codes[mid]
         try:
             if not event.wait(timeout):
                 raise RelayError("the broker did not confirm in time")
-            code = self._codes.get(info.mid)
+            with self._lock:
+                code = self._codes.get(info.mid, (None, 0))[0]
             if code is not None and getattr(code, "is_failure", False):
                 raise RelayError(f"the broker refused the command: {code}")
         finally:
@@ -287,11 +296,12 @@ __all__ = ["Reader", "Relay", "RelayError", "Settings", "request_args"]
 # -- the web app ------------------------------------------------------------------------------
 
 def create_app(reader: Reader, relay, *, shop_name: str = "", form_secret: str = "",
-               limits: service.Limits | None = None):
+               limits: service.Limits | None = None, trusted_proxies: int = 0):
     """The Flask app of ``tillbox headoffice web``: the page and its two forms, in the box's
     templates and translations (webui/). ``relay``: a :class:`Relay` (or anything with its
     ``send``). ``form_secret``: the key of the forms' CSRF field; give every replica behind
-    one address the same (``TILLBOX_HEADOFFICE_FORM_SECRET``), or a random one is made."""
+    one address the same (``TILLBOX_HEADOFFICE_FORM_SECRET``), or a random one is made.
+    ``trusted_proxies``: how many proxies in front set X-Forwarded-For."""
     import secrets as _secrets
 
     from flask import Flask, g, redirect, request, url_for
@@ -409,4 +419,9 @@ def create_app(reader: Reader, relay, *, shop_name: str = "", form_secret: str =
     def customer_request(store, device, token):
         return posted(store, device, token, "request", request_form)
 
+    if trusted_proxies:
+        # Only as many X-Forwarded-For hops as there are proxies we run: a customer cannot
+        # choose their own address (and dodge the limits) by sending the header.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted_proxies, x_proto=trusted_proxies)
     return app

@@ -201,7 +201,10 @@ class Ingest:
         return [(f"$share/{contract.SHARE_GROUP}/{p}/+/+/journal", SubscribeOptions(qos=1)),
                 (f"{p}/+/+/status", SubscribeOptions(qos=1)),
                 (f"{p}/+/+/hb", SubscribeOptions(qos=0)),
-                (f"{p}/+/+/cmd_ack", SubscribeOptions(qos=1))]
+                (f"{p}/+/+/cmd_ack", SubscribeOptions(qos=1)),
+                # messages the boxes ask head office to send (SMS, WeChat): stored once,
+                # for head office's sender (docs/notifications.md)
+                (f"$share/{contract.SHARE_GROUP}/{p}/+/+/notify", SubscribeOptions(qos=1))]
 
     def _on_connect(self, client, _userdata, flags, reason_code, _properties) -> None:
         if reason_code.is_failure:
@@ -349,6 +352,8 @@ class Ingest:
                         heard.add((store, device))
                     elif leaf == "cmd_ack":
                         self._cmd_ack(store, device, m.payload, at)
+                    elif leaf == "notify":
+                        self._notify(store, device, m.payload, at)
                 except self.db.db_errors:
                     raise
                 except Exception as exc:  # noqa: BLE001 - a bug with one message, not all
@@ -395,6 +400,23 @@ class Ingest:
         if kind == "hb" and isinstance(last_seq, int) and not isinstance(last_seq, bool):
             # The device's own head: a hole at the tail shows here, not by later records.
             self._hb_last_seq[(store, device)] = last_seq
+
+    def _notify(self, store: str, device: str, raw: bytes, at: str) -> None:
+        """A message a box asks head office to send; kept once per id (a box resends what
+        it is not sure was taken), committed before the PUBACK like journal records."""
+        try:
+            body = contract.decode(raw)
+        except ValueError:
+            log.warning("device %s/%s: notify payload is not a JSON object", store, device)
+            return
+        fields = [body.get(k) for k in ("id", "channel", "to", "text")]
+        if not all(isinstance(v, str) and v for v in fields):
+            log.warning("device %s/%s: notify message without id, channel, to or text",
+                        store, device)
+            return
+        if self.db.add_notify_message(store, device, body, raw.decode("utf-8"), at):
+            log.info("device %s/%s: %s message %s to send", store, device, body["channel"],
+                     body["id"])
 
     def _cmd_ack(self, store: str, device: str, raw: bytes, at: str) -> None:
         try:

@@ -50,6 +50,13 @@ _TABLES = [
     """CREATE TABLE IF NOT EXISTS device_latest (
         store TEXT NOT NULL, device TEXT NOT NULL, kind TEXT NOT NULL, payload TEXT NOT NULL,
         received_at TEXT NOT NULL, PRIMARY KEY (store, device, kind))""",
+    # Messages boxes relay through head office (SMS without a modem, WeChat), for head
+    # office's own sender: it sends those with sent_at NULL and sets it (docs/notifications.md).
+    """CREATE TABLE IF NOT EXISTS notify_messages (
+        store TEXT NOT NULL, device TEXT NOT NULL, id TEXT NOT NULL, channel TEXT NOT NULL,
+        to_addr TEXT NOT NULL, language TEXT NOT NULL, event TEXT NOT NULL,
+        subject TEXT NOT NULL, text TEXT NOT NULL, payload TEXT NOT NULL,
+        received_at TEXT NOT NULL, sent_at TEXT, UNIQUE (store, device, id))""",
     """CREATE TABLE IF NOT EXISTS cmd_acks (
         store TEXT NOT NULL, device TEXT NOT NULL, cmd_id TEXT NOT NULL, status TEXT NOT NULL,
         detail TEXT NOT NULL, payload TEXT NOT NULL, received_at TEXT NOT NULL,
@@ -361,6 +368,27 @@ class HeadOfficeStore:
                       "ON CONFLICT (store, device, cmd_id, status) DO NOTHING",
                       (store, device, cmd_id, status, detail, payload, at))
         return cur.rowcount == 1
+
+    def add_notify_message(self, store: str, device: str, body: dict, payload: str,
+                           at: str) -> bool:
+        """True when new (a box may send one message twice; it is kept once)."""
+        cur = self._x("INSERT INTO notify_messages (store, device, id, channel, to_addr, "
+                      "language, event, subject, text, payload, received_at) "
+                      "VALUES (?,?,?,?,?,?,?,?,?,?,?) "
+                      "ON CONFLICT (store, device, id) DO NOTHING",
+                      (store, device, body["id"], body["channel"], body["to"],
+                       str(body.get("language", "")), str(body.get("event", "")),
+                       str(body.get("subject", "")), body["text"], payload, at))
+        return cur.rowcount == 1
+
+    def notify_messages(self, store: str, device: str) -> list[dict]:
+        """The relayed messages of one device, in arrival order."""
+        with self._lock:
+            rows = self._x("SELECT id, channel, to_addr, event, text, sent_at FROM "
+                           "notify_messages WHERE store = ? AND device = ? ORDER BY "
+                           "received_at, id", (store, device)).fetchall()
+        keys = ("id", "channel", "to", "event", "text", "sent_at")
+        return [dict(zip(keys, r)) for r in rows]
 
     def cmd_acks(self, store: str, device: str) -> list[tuple[str, str, str]]:
         """(cmd_id, status, detail) in arrival order."""

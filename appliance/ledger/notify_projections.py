@@ -14,7 +14,7 @@ from .records import Record
 def _notifications_erased(conn, rec: Record) -> None:
     d = rec.data
     member = d.get("member_id")
-    orders = list(d.get("order_ids", []))
+    orders = list(d.get("order_ids", [])) + list(d.get("delivery_order_ids", []))
     where, params = [], []
     if member:
         where.append("member_id = ?")
@@ -23,6 +23,10 @@ def _notifications_erased(conn, rec: Record) -> None:
     if tickets:
         where.append(f"ticket_id IN ({','.join('?' * len(tickets))})")
         params += tickets
+    sent_to = list(d.get("notification_ids", []))
+    if sent_to:
+        where.append(f"id IN ({','.join('?' * len(sent_to))})")
+        params += sent_to
     if orders:
         marks = ",".join("?" * len(orders))
         where.append(f"order_id IN ({marks})")

@@ -285,13 +285,15 @@ class Outbox:
         ids = []
         with self.ledger.transaction() as tx:
             ts = format_ts(tx.now())
+            # Message references wrap at 256: a report concerns the newest message still
+            # waiting for its outcome with that reference, never one already settled.
             rows = tx.conn.execute(
                 "SELECT id, delivery FROM notifications WHERE route = ? AND state = 'sent' AND"
-                " (provider_ref = ? OR ',' || provider_ref || ',' LIKE ?)",
+                " delivery NOT IN ('delivered', 'failed') AND"
+                " (provider_ref = ? OR ',' || provider_ref || ',' LIKE ?)"
+                " ORDER BY sent_at DESC, id LIMIT 1",
                 (route, reference, f"%,{reference},%")).fetchall()
-            for n_id, current in rows:
-                if current == "failed" or (current == "delivered" and status == "pending"):
-                    continue
+            for n_id, _current in rows:
                 tx.conn.execute("UPDATE notifications SET delivery = ?, updated_at = ?"
                                 " WHERE id = ?", (status, ts, n_id))
                 ids.append(n_id)

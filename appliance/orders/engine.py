@@ -257,6 +257,9 @@ class OrderEngine:
             raise ValidationError(_("customer phone \"{phone}\" is not a phone number",
                                     phone=phone),
                                   field="customer_phone")
+        # Kept as digits (with a leading +): one person is one number however it was typed,
+        # so finding, exporting and erasing their data finds every order (docs/customer-data.md).
+        phone = re.sub(r"[\s-]", "", phone)
         return {"customer_name": name, "customer_phone": phone,
                 "note": text(note, "note", 200, multiline=True)}
 
@@ -728,6 +731,8 @@ class OrderEngine:
         require_open_shift(tx.conn, self.master.settings)
         self._check_order_stock(tx, order)
         self._check_coupons(tx, order)
+        from ..aftersales.serials import check as check_serials
+        check_serials(tx.conn, self.master, order_id)   # like any first payment
         pricing = self._price(order, tx.conn, tx.now())
         if not 0 <= amount <= pricing.total:
             raise Conflict(_("the exchange carries over more than the new order costs"))
@@ -1143,13 +1148,22 @@ class OrderEngine:
             paid_by[p.method] = paid_by.get(p.method, 0) + p.amount
         for r in order.refunds:
             for t in r.tenders:
-                paid_by[t["method"]] = paid_by.get(t["method"], 0) - t["amount"]
+                # store credit given for what an exchange paid says so in its reference
+                paid_as = (EXCHANGE if t["method"] == STORE_CREDIT
+                           and t.get("reference") == EXCHANGE else t["method"])
+                paid_by[paid_as] = paid_by.get(paid_as, 0) - t["amount"]
         if tenders is None:
             rows, left = [], total
             for p in reversed(order.live_payments):
                 take = min(left, paid_by.get(p.method, 0))
                 if take > 0:
-                    rows.append({"method": p.method, "amount": take, "reference": ""})
+                    if p.method == EXCHANGE:
+                        # What goods from an exchange paid comes back as store credit (the
+                        # member's balance or a credit note), never as nothing.
+                        rows.append({"method": STORE_CREDIT, "amount": take,
+                                     "reference": EXCHANGE})
+                    else:
+                        rows.append({"method": p.method, "amount": take, "reference": ""})
                     paid_by[p.method] -= take
                     left -= take
             if left:  # cannot happen while refunds never exceed what was paid

@@ -200,7 +200,14 @@ class Returns:
                                          note=_("exchange for order {number}",
                                                 number=original.number))
             for item in items:
-                self.orders.add_line(actor, new.id, **item)
+                serials = item.pop("serials")
+                before = {ln.line_id for ln in self.orders._load(tx, new.id).lines}
+                after = self.orders.add_line(actor, new.id, **item)
+                if serials:   # serialised goods going out: their numbers, before payment
+                    from ..aftersales.serials import set_serials
+                    line = next((ln for ln in after.lines if ln.line_id not in before),
+                                after.lines[-1])
+                    set_serials(self, actor, new.id, line.line_id, serials)
             if original.member_id:
                 row = tx.one("SELECT active FROM members WHERE id = ?", (original.member_id,))
                 if row and row[0]:
@@ -225,13 +232,16 @@ class Returns:
                     raise ValidationError(
                         _("the customer owes {amount}: take a payment",
                           amount=money.format_amount(due - carried)), field="payments")
-                for method, amount, reference in payments:
+                for i, (method, amount, reference) in enumerate(payments):
+                    if completed:   # a payment the order no longer needs: the customer
+                        # may have been charged for it already, so refuse the lot
+                        raise ValidationError(
+                            _("payment {n} is more than the customer owes: the ones before"
+                              " it settle the exchange", n=i + 1), field="payments")
                     res = self.orders.add_payment(actor, new.id, method, amount,
                                                   reference=reference)
                     change += res.change
                     completed = res.completed
-                    if completed:
-                        break
                 if not completed:
                     left = self.orders._load(tx, new.id)
                     raise ValidationError(
@@ -275,8 +285,9 @@ class Returns:
                     raise NotFound(_("product {product_id} does not exist",
                                      product_id=item["product_id"]), field="items")
                 vid = item["variant_id"] or ""
+            item.pop("serials", None)
             cart.append((product.id, vid, item["qty"]))
-            names.append(product.name)
+            names.append((product.name, bool(getattr(product, "serialised", False))))
         member = None
         if order.member_id:
             with self.ledger.reading() as conn:
@@ -292,9 +303,10 @@ class Returns:
                          for r in order.refunds if r.approved_by is None)
         new_lines = []
         if priced:
-            for i, (name, (_p, _v, qty)) in enumerate(zip(names, cart), start=1):
-                new_lines.append({"name": name, "qty": qty, "net": money.format_amount(
-                    priced.lines.get(f"l{i}", {}).get("net", 0))})
+            for i, ((name, serialised), (_p, _v, qty)) in enumerate(zip(names, cart), start=1):
+                new_lines.append({"name": name, "qty": qty, "serialised": serialised,
+                                  "net": money.format_amount(
+                                      priced.lines.get(f"l{i}", {}).get("net", 0))})
         return {"order_id": order.id, "number": order.number,
                 "returned": money.format_amount(value), "new_total": money.format_amount(total),
                 "difference": money.format_amount(total - value),
@@ -321,8 +333,13 @@ class Returns:
             product_id = item.get("product_id") or None
             if not barcode and not product_id:
                 raise ValidationError(_("give a barcode or a product id"), field="items")
+            serials = item.get("serials")
+            if serials is not None and not isinstance(serials, list):
+                raise ValidationError(_("serials must be a list of serial numbers"),
+                                      field="serials")
             out.append({"barcode": barcode, "product_id": product_id,
-                        "variant_id": item.get("variant_id") or None, "qty": qty})
+                        "variant_id": item.get("variant_id") or None, "qty": qty,
+                        "serials": serials or []})
         return out
 
     # -- credit notes ------------------------------------------------------------------------

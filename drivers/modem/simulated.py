@@ -35,7 +35,6 @@ flip them while it runs; :func:`write_faults`):
 from __future__ import annotations
 
 import errno
-import json
 import logging
 import os
 import random
@@ -99,32 +98,13 @@ def _check_fault(key: str, value) -> None:
 
 def read_faults(state_dir: Path) -> dict:
     """The faults in force, defaults filled in. ValueError if faults.json is broken."""
-    path = Path(state_dir) / "faults.json"
-    try:
-        stored = simstate.read_json(path) or {}
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{path} is not valid JSON ({e}): fix it or delete it") from None
-    if not isinstance(stored, dict):
-        raise ValueError(f"{path} must hold a JSON object: fix it or delete it")
-    for key, value in stored.items():
-        _check_fault(key, value)
-    return {**FAULT_DEFAULTS, **stored}
+    return simstate.read_faults(state_dir, FAULT_DEFAULTS, _check_fault)
 
 
 def write_faults(state_dir: Path, **changes) -> dict:
     """Change some faults (the others keep their value); returns all of them."""
-    for key, value in changes.items():
-        _check_fault(key, value)
-    state_dir = Path(state_dir)
-    with simstate.locked(state_dir):
-        try:
-            faults = read_faults(state_dir)
-        except ValueError as e:
-            log.warning("simulated modem: %s; starting from the defaults", e)
-            faults = dict(FAULT_DEFAULTS)
-        faults.update(changes)
-        write_json(state_dir / "faults.json", faults)
-    return faults
+    return simstate.write_faults(state_dir, FAULT_DEFAULTS, _check_fault, changes, log,
+                                 "modem")
 
 
 def _take_one_failure(state_dir: Path) -> int | None:

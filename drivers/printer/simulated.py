@@ -12,7 +12,6 @@ printer thread and the web UI (another process) share the directory.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import socket
@@ -80,32 +79,13 @@ def _check_fault(key: str, value) -> None:
 
 def read_faults(state_dir: Path) -> dict:
     """The faults in force, defaults filled in. ValueError if faults.json is broken."""
-    path = Path(state_dir) / "faults.json"
-    try:
-        stored = _read_json(path) or {}
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{path} is not valid JSON ({e}): fix it or delete it") from None
-    if not isinstance(stored, dict):
-        raise ValueError(f"{path} must hold a JSON object: fix it or delete it")
-    for key, value in stored.items():
-        _check_fault(key, value)
-    return {**FAULT_DEFAULTS, **stored}
+    return simstate.read_faults(state_dir, FAULT_DEFAULTS, _check_fault)
 
 
 def write_faults(state_dir: Path, **changes) -> dict:
     """Change some faults (the others keep their value); returns all of them."""
-    for key, value in changes.items():
-        _check_fault(key, value)
-    state_dir = Path(state_dir)
-    with _locked(state_dir):
-        try:
-            faults = read_faults(state_dir)
-        except ValueError as e:
-            log.warning("simulated printer: %s; starting from the defaults", e)
-            faults = dict(FAULT_DEFAULTS)
-        faults.update(changes)
-        _write_json(state_dir / "faults.json", faults)
-    return faults
+    return simstate.write_faults(state_dir, FAULT_DEFAULTS, _check_fault, changes, log,
+                                 "printer")
 
 
 # -- paper roll ------------------------------------------------------------------------------

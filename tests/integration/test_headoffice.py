@@ -222,6 +222,21 @@ def test_status_heartbeat_and_command_acks_are_kept(start_ingest, device, db):
     assert db.cmd_acks(STORE, DEVICE) == [("c-1", "done", "")]
 
 
+def test_relayed_messages_are_stored_once_for_head_offices_sender(start_ingest, device, db):
+    start_ingest()
+    msg = {"id": "n-1", "channel": "sms", "to": "13800138000", "language": "zh_CN",
+           "subject": "欢迎", "text": "【茶叶店】欢迎加入会员", "event": "member_welcome"}
+    device.publish("notify", msg)
+    device.publish("notify", msg)                      # the box was not sure: sent again
+    device.publish("notify", {"id": "n-2", "channel": "sms"})   # no text: not kept
+    device.publish("notify", {**msg, "id": "n-3", "channel": "wechat"})
+    got = wait_until(lambda: len(db.notify_messages(STORE, DEVICE)) >= 2
+                     and db.notify_messages(STORE, DEVICE), what="relayed messages stored")
+    assert [(m["id"], m["channel"], m["to"], m["sent_at"]) for m in got] == [
+        ("n-1", "sms", "13800138000", None), ("n-3", "wechat", "13800138000", None)]
+    assert got[0]["text"] == "【茶叶店】欢迎加入会员"
+
+
 def start_replica_process(broker, dsn, client_id, log_path, env_extra=None):
     args = ["run", "--db", dsn, "--broker", f"127.0.0.1:{broker.port}", "--client-id",
             client_id, "--session-expiry", "0", "--gap-grace", "0.5", "--resend-every", "1"]

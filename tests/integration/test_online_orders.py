@@ -3,29 +3,7 @@ uplinkd (a real process) hands it to core, the order is made and waits at the co
 its pick slip queued, cmd_ack says done; a repeat of the same external_ref makes nothing new;
 a bad order fails with the reason and writes nothing."""
 
-from datetime import datetime, timedelta, timezone
-
-import pytest
-
-from uplink_rig import TEA, LinkedBox, Probe, wait_until
-
-
-def ts(**delta):
-    return (datetime.now(timezone.utc) + timedelta(**delta)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-@pytest.fixture
-def linked(tmp_path, broker):
-    box = LinkedBox(tmp_path / "box", broker.port)
-    yield box
-    box.close()
-
-
-@pytest.fixture
-def probe(broker):
-    p = Probe(broker.port)
-    yield p
-    p.close()
+from uplink_rig import TEA, linked, probe, ts, wait_until  # noqa: F401 (fixtures)
 
 
 def args(ref, **over):

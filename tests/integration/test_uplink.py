@@ -3,30 +3,11 @@ seq order, the cursor moving only on head office's ack, resending after restarts
 the broker's ACL never counted as sent, and commands (deduplicated, expiring, applied)."""
 
 import signal
-from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from mqtt_broker import Broker
-from uplink_rig import LinkedBox, Probe, wait_until
-
-
-def ts(**delta):
-    return (datetime.now(timezone.utc) + timedelta(**delta)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-@pytest.fixture
-def linked(tmp_path, broker):
-    box = LinkedBox(tmp_path / "box", broker.port)
-    yield box
-    box.close()
-
-
-@pytest.fixture
-def probe(broker):
-    p = Probe(broker.port)
-    yield p
-    p.close()
+from uplink_rig import LinkedBox, Probe, linked, probe, ts, wait_until  # noqa: F401 (fixtures)
 
 
 def journal_seqs(probe):

@@ -39,12 +39,23 @@ def customer_request():
         raise ValidationError(_("order_id does not match the link"), field="order_id")
     kind = service.parse_kind(data.get("kind"), service.RELAYED_KINDS)
     order = service.load_paid_order(box, order_id)
-    if kind == "feedback":
-        rating = service.parse_rating(data.get("rating"))
-        comment = service.parse_comment(data.get("comment"), required=False)
-        service.record_feedback(box, order, rating, comment, "head_office")
-        return jsonify({"detail": "feedback recorded", "order_id": order_id}), 201
-    comment = service.parse_comment(data.get("comment"), required=True)
-    ticket = service.open_request(box, order, kind, comment, "head_office")
+    request_id = data.get("command_id")   # set by uplinkd: head office's command id
+    if request_id is not None and (not isinstance(request_id, str) or not request_id
+                                   or len(request_id) > 64):
+        raise ValidationError(_("command_id must be the command's id"), field="command_id")
+    # One transaction: the check and the record together, so a command handed over twice
+    # (uplinkd restarted before answering) is recorded once.
+    with box.ledger.transaction() as tx:
+        if request_id and service.already_recorded(tx.conn, request_id):
+            return jsonify({"detail": "already recorded", "order_id": order_id}), 200
+        if kind == "feedback":
+            rating = service.parse_rating(data.get("rating"))
+            comment = service.parse_comment(data.get("comment"), required=False)
+            service.record_feedback(box, order, rating, comment, "head_office",
+                                    request_id=request_id)
+            return jsonify({"detail": "feedback recorded", "order_id": order_id}), 201
+        comment = service.parse_comment(data.get("comment"), required=True)
+        ticket = service.open_request(box, order, kind, comment, "head_office",
+                                      request_id=request_id)
     return jsonify({"detail": f"ticket {ticket['number']} opened", "order_id": order_id,
                     "ticket": ticket}), 201

@@ -81,6 +81,16 @@ def _sim_printer_dir():
     return cfg.sim_dir / "printer"
 
 
+def _set_faults(simulated, state):
+    """Flip a simulated device's fault switches from the request body."""
+    try:
+        simulated.write_faults(state, **body())
+    except (ValueError, TypeError):
+        raise ValidationError(_("unknown fault or a value of the wrong kind; the faults are "
+                                "{names}", names=", ".join(simulated.FAULT_DEFAULTS))) from None
+    return jsonify({"faults": simulated.read_faults(state)})
+
+
 @bp.get("/sim/printer")
 @access(LOGIN)
 def sim_printer():
@@ -96,13 +106,7 @@ def sim_printer():
 @access("payment.take")
 def sim_printer_faults():
     from drivers.printer import simulated
-    state = _sim_printer_dir()
-    try:
-        simulated.write_faults(state, **body())
-    except (ValueError, TypeError):
-        raise ValidationError(_("unknown fault or a value of the wrong kind; the faults are "
-                                "{names}", names=", ".join(simulated.FAULT_DEFAULTS))) from None
-    return jsonify({"faults": simulated.read_faults(state)})
+    return _set_faults(simulated, _sim_printer_dir())
 
 
 @bp.post("/sim/printer/close-drawer")
@@ -148,13 +152,7 @@ def sim_modem():
 @access("payment.take")
 def sim_modem_faults():
     from drivers.modem import simulated
-    state = _sim_modem_dir()
-    try:
-        simulated.write_faults(state, **body())
-    except (ValueError, TypeError):
-        raise ValidationError(_("unknown fault or a value of the wrong kind; the faults are "
-                                "{names}", names=", ".join(simulated.FAULT_DEFAULTS))) from None
-    return jsonify({"faults": simulated.read_faults(state)})
+    return _set_faults(simulated, _sim_modem_dir())
 
 
 @bp.post("/sim/scan")

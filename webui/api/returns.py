@@ -28,8 +28,8 @@ def _items(data, name="items"):
         raise ValidationError(_("items must be a list of {\"barcode\" or \"product_id\","
                                 " \"qty\"}"), field=name)
     return [{"barcode": field_str(x, "barcode"), "product_id": field_str(x, "product_id"),
-             "variant_id": field_str(x, "variant_id"), "qty": field_int(x, "qty", default=1)}
-            for x in items]
+             "variant_id": field_str(x, "variant_id"), "qty": field_int(x, "qty", default=1),
+             "serials": x.get("serials")} for x in items]
 
 
 def _payments(data):
@@ -128,6 +128,7 @@ def script_strings() -> dict:
         "method_exchange": _("Exchange"),
         "rt_give_filter": _("Give a phone, a date, a product or an order number"),
         "rt_none_found": _("No paid sale matches."),
+        "rt_serials": _("Serial numbers, one per unit"),
         "rt_refunded": _("{amount} already refunded"),
         "rt_sale_head": _("Order {number}, {when}, total ￥{total}"),
         "rt_outside_window": _("Sold {days} days ago, outside the return window: a manager approves."),

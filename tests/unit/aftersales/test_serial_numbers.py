@@ -85,6 +85,18 @@ def test_a_serial_sold_once_cannot_be_sold_again_until_returned(shop, desk, kett
     desk.set_serials(shop.assistant, again.id, line2, ["SN-9"])     # back in stock
 
 
+def test_a_unit_returned_from_a_line_of_two_can_be_sold_again(shop, desk, kettle):
+    order, line = _cart(shop, kettle, qty=2)
+    desk.set_serials(shop.assistant, order.id, line, ["SN-A1", "SN-B2"])
+    paid = shop.engine.add_payment(shop.cashier, order.id, "cash", 2 * 19900).order
+    again, line2 = _cart(shop, kettle, qty=1)
+    with pytest.raises(Conflict):                                  # both still sold
+        desk.set_serials(shop.assistant, again.id, line2, ["SN-B2"])
+    shop.engine.refund(shop.manager, paid.id, reason="退一台", lines=[(line, 1)])
+    desk.set_serials(shop.assistant, again.id, line2, ["SN-B2"])   # the returned unit sells
+    shop.engine.add_payment(shop.cashier, again.id, "cash", 19900)
+
+
 def test_find_a_sale_by_serial_and_open_a_warranty_ticket_from_it(shop, desk, kettle, clock):
     order, line = _cart(shop, kettle, qty=1)
     desk.set_serials(shop.assistant, order.id, line, ["SN-77"])

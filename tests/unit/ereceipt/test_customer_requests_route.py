@@ -42,6 +42,22 @@ def test_a_complaint_from_head_office_opens_a_ticket(web, device, paid):
     assert rec.data["source"] == "head_office"
 
 
+@pytest.mark.parametrize("kind, extra", [("complaint", {}), ("feedback", {"rating": 4})])
+def test_a_command_handed_over_twice_is_recorded_once(web, device, paid, kind, extra):
+    """uplinkd hands a command to core again after a restart before core answered: the
+    command id it adds makes the second hand-over a no-op."""
+    body = {**paid, "kind": kind, "comment": "盒子压坏了", "command_id": "c-42", **extra}
+    assert device.post(PATH, json=body).status_code == 201
+    again = device.post(PATH, json=body)
+    assert again.status_code == 200 and again.get_json()["detail"] == "already recorded"
+    other = device.post(PATH, json={**body, "command_id": "c-43"})
+    assert other.status_code == 201                      # a new command is a new request
+    recs = [r for r in web.box.ledger.records()
+            if r.type in ("customer.feedback", "ticket.opened")]
+    assert [r.data["request_id"] for r in recs] == ["c-42", "c-43"]
+    check_ledger_invariants(web.box.ledger)
+
+
 @pytest.mark.parametrize("change, status, field", [
     ({"token": None}, 400, "token"),
     ({"token": "x.y"}, 404, "token"),
@@ -51,6 +67,7 @@ def test_a_complaint_from_head_office_opens_a_ticket(web, device, paid):
     ({"kind": "feedback", "rating": True}, 400, "rating"),
     ({"kind": "feedback", "rating": 3, "comment": "x" * 501}, 400, "comment"),
     ({"kind": "complaint", "comment": ""}, 400, "comment"),
+    ({"command_id": 7}, 400, "command_id"),
 ])
 def test_bad_requests_are_refused_with_the_field(web, device, paid, change, status, field):
     body = {**paid, "kind": "feedback", "rating": 4, "comment": "", **change}

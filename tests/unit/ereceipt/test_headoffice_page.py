@@ -126,6 +126,23 @@ def test_head_office_refuses_forged_links_with_one_page(ho):
     assert len(bodies) == 1 and ho["relay"].sent == []
 
 
+def test_behind_a_trusted_proxy_limits_count_customers_not_the_proxy(ho):
+    """One customer guessing links is blocked; another behind the same proxy is not. Without
+    --trusted-proxies the header is ignored (a customer cannot choose their address)."""
+    reader = Reader(ho["db"], settings=Settings({"shop.name": "龙井茶庄"}))
+    proxied = create_app(reader, ho["relay"], form_secret="s" * 32, trusted_proxies=1)
+    direct = create_app(reader, ho["relay"], form_secret="s" * 32)
+    guess = f"/r/{STORE}/{DEVICE}/{uuid.uuid4()}.{'A' * 16}"
+    for app in (proxied, direct):
+        c = app.test_client()
+        c.environ_base.update(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="10.9.9.9")  # the proxy
+        codes = [c.get(guess, headers={"X-Forwarded-For": "203.0.113.7"}).status_code
+                 for _ in range(25)]
+        assert codes[-1] == 429
+        other = c.get(ho["url"], headers={"X-Forwarded-For": "198.51.100.4"})
+        assert other.status_code == (200 if app is proxied else 429)
+
+
 def test_head_office_forms_relay_to_the_box_and_store_nothing(ho):
     c = ho["client"]
     page = c.get(ho["url"]).get_data(as_text=True)

@@ -365,3 +365,20 @@ def test_erasure_drops_addresses_and_cancels_what_waits(box, ledger_invariants):
     with pytest.raises(Conflict):
         n.retry(MANAGER, n.list(MANAGER, event="order_ready")["notifications"][0]["id"])
     ledger_invariants(box.ledger)
+
+
+def test_a_reused_message_reference_reports_on_the_newest_message_only(box):
+    """The modem's message references wrap at 256: a report for a reference in use again
+    settles the message waiting for it, never an older one already delivered."""
+    n = box.notifications
+    box.members.sign_up(CASHIER, name="甲", phone="13900000001")
+    first = n.claim(["modem"])
+    n.result(first["id"], "sent", provider_ref="12")
+    assert n.delivery("modem", "12", "delivered") == [first["id"]]
+    box.members.sign_up(CASHIER, name="乙", phone="13900000002")
+    second = n.claim(["modem"])
+    n.result(second["id"], "sent", provider_ref="12")
+    assert n.delivery("modem", "12", "failed") == [second["id"]]
+    assert n.get(first["id"])["delivery"] == "delivered"
+    assert n.get(second["id"])["delivery"] == "failed"
+    assert n.delivery("modem", "12", "delivered") == []      # both settled: nothing to do

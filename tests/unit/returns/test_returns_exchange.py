@@ -61,6 +61,34 @@ def test_dearer_item_customer_pays_the_difference_with_change(shop, returns):
     check_ledger_invariants(shop.ledger)
 
 
+def test_a_payment_more_than_the_difference_needs_is_refused_and_nothing_kept(shop, returns):
+    sale = shop.sale(CUP_BLUE).order
+    head = shop.ledger.head()
+    with pytest.raises(ValidationError) as err:
+        returns.exchange(shop.cashier, sale.id, lines=[(sale.lines[0].line_id, 1)],
+                         items=[{"barcode": TEA}], reason="wrong_size",
+                         payments=[("cash", 3300, ""), ("wechat", 5000, "WX1")])
+    assert err.value.field == "payments"
+    assert shop.ledger.head() == head
+
+
+def test_refunding_what_an_exchange_paid_gives_store_credit(shop, returns):
+    """The new order of an exchange was paid partly by the returned goods: refunding it gives
+    that part back as store credit (a credit note here), the rest by its own tender."""
+    sale = shop.sale(CUP_BLUE).order
+    res = returns.exchange(shop.cashier, sale.id, lines=[(sale.lines[0].line_id, 1)],
+                           items=[{"barcode": TEA}], reason="wrong_size",
+                           payments=[("cash", 3300, "")])
+    refund = shop.engine.refund(shop.cashier, res["new"].id, reason="changed mind")
+    assert sorted((t["method"], t["amount"]) for t in refund.tenders) == \
+        [("cash", 3300), ("store_credit", 3500)]
+    notes = returns.credit_notes_of(refund.id)
+    assert [n["amount"] for n in notes] == ["35.00"]
+    assert _till(shop, "cash") == 3500 + 3300 - 3300
+    assert _till(shop, "exchange") == 0        # the exchange nets out; nothing left hanging
+    check_ledger_invariants(shop.ledger)
+
+
 def test_dearer_item_without_enough_payment_records_nothing(shop, returns):
     sale = shop.sale(CUP_BLUE).order
     head = shop.ledger.head()
@@ -215,4 +243,30 @@ def test_member_exchange_keeps_member_and_points_right(shop, returns, members):
     assert res["new"].member_id == m.id
     # The returned line's points are taken back and the new sale earns the same again.
     assert members.summary(m.id).points == earned
+    check_ledger_invariants(shop.ledger)
+
+
+def test_serialised_goods_going_out_in_an_exchange_need_their_serial_numbers(shop, returns):
+    from appliance.master.catalog import Product
+    kettle = shop.master.catalog.save_product(Product(
+        id="", sku="KET-9", name="电水壶", category_id=None, unit="台", price=6800,
+        cost=4000, barcodes=["6900000000090"], serialised=True))
+    sale = shop.sale(TEA).order
+    head = shop.ledger.head()
+    with pytest.raises(ValidationError) as err:       # no serial: nothing is written
+        returns.exchange(shop.cashier, sale.id, lines=[(sale.lines[0].line_id, 1)],
+                         items=[{"barcode": "6900000000090"}], reason="wrong_size")
+    assert err.value.field == "serials" and "电水壶" in err.value.message
+    assert shop.ledger.head() == head
+    res = returns.exchange(shop.cashier, sale.id, lines=[(sale.lines[0].line_id, 1)],
+                           items=[{"barcode": "6900000000090", "serials": ["SN-0042"]}],
+                           reason="wrong_size")
+    assert res["new"].status == "paid"
+    with shop.ledger.reading() as conn:
+        assert conn.execute("SELECT serial FROM line_serials WHERE order_id = ?",
+                            (res["new"].id,)).fetchall() == [("SN-0042",)]
+    other = shop.sale(TEA).order      # the quote tells the counter to ask for serials
+    quote = returns.quote(shop.cashier, other.id, lines=[(other.lines[0].line_id, 1)],
+                          items=[{"barcode": "6900000000090"}])
+    assert [ln["serialised"] for ln in quote["new_lines"]] == [kettle.serialised] == [True]
     check_ledger_invariants(shop.ledger)

@@ -93,7 +93,11 @@
         "aria-label": t("qty"), oninput: (e) => { it.qty = Math.max(1, parseInt(e.target.value, 10) || 1); requote(); }}),
       it.net ? " " + money(it.net) : "",
       h("button", {type: "button", class: "secondary small", onclick: () => {
-        newItems.splice(i, 1); renderNew(); requote(); }}, t("remove")))));
+        newItems.splice(i, 1); renderNew(); requote(); }}, t("remove")),
+      // serialised goods going out need their serial numbers (scanned or typed)
+      it.serialised ? h("input", {type: "text", class: "rt-new-serials",
+        placeholder: t("rt_serials"), "aria-label": t("rt_serials"), value: (it.serials || []).join(", "),
+        oninput: (e) => { it.serials = e.target.value.split(/[,\s]+/).filter(Boolean); }}) : "")));
   }
 
   function addNew() {
@@ -122,7 +126,7 @@
       const q = await api("POST", "/returns/quote", {order_id: sale.order_id, lines, items});
       if (ticket !== quoting) return;
       quote = q;
-      q.new_lines.forEach((ln, i) => { if (newItems[i]) { newItems[i].name = ln.name; newItems[i].net = ln.net; } });
+      q.new_lines.forEach((ln, i) => { if (newItems[i]) { newItems[i].name = ln.name; newItems[i].net = ln.net; newItems[i].serialised = ln.serialised; } });
       if (exchange) renderNew();
       error("");
     } catch (e) {
@@ -161,7 +165,8 @@
     if ($("rt-pin").value) body.approver_pin = $("rt-pin").value;
     const storeCredit = $("rt-give-as").value === "store_credit";
     if (exchange) {
-      body.items = newItems.map((x) => ({barcode: x.barcode, qty: x.qty}));
+      body.items = newItems.map((x) => ({barcode: x.barcode, qty: x.qty,
+                                         serials: x.serialised ? (x.serials || []) : []}));
       if (TB.fen(quote.to_pay) > 0) {
         const m = $("rt-pay-method").value;
         if (m !== "cash" && !$("rt-pay-ref").value.trim()) {
