@@ -59,6 +59,15 @@ def _topped_up(conn, rec: Record) -> None:
     _queue_print_jobs(conn, d, rec)
 
 
+@handles("member.paid_out")
+def _paid_out(conn, rec: Record) -> None:
+    """Stored value handed back: off the card, out of the till (a negative top-up)."""
+    d = rec.data
+    member_move(conn, rec, d["member_id"], "balance", -d["amount"], "payout")
+    till_move(conn, rec, d["method"], -d["amount"], "payout", d["member_id"])
+    _queue_print_jobs(conn, d, rec)
+
+
 @handles("member_level.saved")
 def _level_saved(conn, rec: Record) -> None:
     level = rec.data["level"]

@@ -384,6 +384,47 @@ class MemberService:
                    actor.staff_id)
         return TopUpResult(topup_id, amount, bonus, member.balance, change, member)
 
+    def pay_out(self, actor: Actor, member_id: str, amount: int, method: str, reason: str, *,
+                reference: str = "", approver: Actor | None = None) -> dict:
+        """Stored value back to the customer (closing a card, or before their data is
+        erased): cash from the drawer or a transfer, never more than the balance. A manager's
+        decision (bonus money included or not is theirs), journalled ``member.paid_out``."""
+        by = require(actor, "member.payout", approver, what="paying out stored value")
+        if isinstance(amount, bool) or not isinstance(amount, int) \
+                or not 0 < amount <= money.MAX_AMOUNT:
+            raise ValidationError(_("amount must be more than 0.00"), field="amount")
+        tender = METHODS.get(method) if isinstance(method, str) else None
+        if tender is None or method in STORED_VALUE_METHODS:
+            raise ValidationError(_("stored value cannot be paid out by {method}",
+                                    method=repr(method)), field="method")
+        reference = text(reference, "reference", 64)
+        if tender.needs_reference and not reference:
+            raise ValidationError(_("a {method} payment needs {reference_hint}",
+                                    method=method, reference_hint=tender.reference_hint),
+                                  field="reference")
+        reason = text(reason, "reason", 200, required=True)
+        with self.ledger.transaction() as tx:
+            member = self._load(tx, member_id)
+            if amount > member.balance:
+                raise Conflict(_("the card holds {balance}: at most that can be paid out",
+                                 balance=money.format_amount(member.balance)), field="amount")
+            from ..shifts.guard import require_open_shift  # shifts.required (docs/shifts.md)
+            require_open_shift(tx.conn, self.master.settings)
+            payout_id = str(uuid.uuid4())
+            jobs = ([{"id": str(uuid.uuid4()), "kind": "drawer", "payload": {}}]
+                    if method == "cash" else [])
+            tx.append("member.paid_out", self._actor(actor), {
+                "member_id": member_id, "payout_id": payout_id, "amount": amount,
+                "method": method, "reference": reference, "reason": reason,
+                "approved_by": by.staff_id if by is not actor else None, "print_jobs": jobs})
+            member = self._load(tx, member_id)
+        audit.info("stored value paid out member=%s amount=%s method=%s balance=%s by=%s"
+                   " approved_by=%s reason=%s", member_id, money.format_amount(amount), method,
+                   money.format_amount(member.balance), actor.staff_id,
+                   by.staff_id if by is not actor else "-", reason)
+        return {"payout_id": payout_id, "amount": amount, "balance": member.balance,
+                "member": member}
+
     def _bonus(self, tx: Transaction, member_id: str, amount: int) -> tuple[int, dict | None]:
         from ..promotions import engine, store
         ctx = engine.PriceContext(tx.now(), self.tz, model.level_of_member(tx.conn, member_id))

@@ -36,6 +36,8 @@ PERMISSIONS: dict[str, str] = {
     "member.gift": "cashier",      # only gifts a points_gift rule lists
     "member.points": "manager",    # manual corrections, with a reason
     "member.level": "manager",     # change a member's level, edit levels
+    "member.payout": "manager",    # pay a member's stored value back out (closing a card,
+                                   # before erasing their data)
     "promotion.edit": "manager",
     # running the shop (issue 9)
     "shift.open": "cashier",       # open a shift with a float

@@ -15,7 +15,9 @@ from typing import Callable
 from .counting import COUNTED_METHODS
 
 #: till_moves kinds, as the reports group them.
+# A stored-value payout is a negative top-up: the top-ups figure is net of them.
 _TENDER_FIELDS = {"sale": "sales", "void": "sales", "refund": "refunds", "top_up": "top_ups",
+                  "payout": "top_ups",
                   "stored_change": "stored_change", "paid_in": "paid_in",
                   "paid_out": "paid_out"}
 TENDER_FIGURES = ("sales", "refunds", "top_ups", "stored_change", "paid_in", "paid_out", "net")

@@ -96,6 +96,22 @@ def top_up(member_id: str):
                     "member": member_json(result.member)}), 201
 
 
+@bp.post("/members/<member_id>/payouts")
+@access("member.payout")
+def pay_out(member_id: str):
+    """Stored value paid back out (docs/members-promotions.md)."""
+    data = body()
+    result = box().members.pay_out(
+        g.actor, member_id, field_amount(data, "amount"), field_str(data, "method",
+                                                                    required=True),
+        field_str(data, "reason", default=""),
+        reference=field_str(data, "reference", default=""))
+    publish("member", {"id": member_id})
+    return jsonify({"payout_id": result["payout_id"], "amount": format_amount(result["amount"]),
+                    "balance": format_amount(result["balance"]),
+                    "member": member_json(result["member"])}), 201
+
+
 @bp.post("/members/<member_id>/points")
 @access("member.points")
 def adjust_points(member_id: str):

@@ -199,3 +199,32 @@ def test_only_small_change_goes_on_the_card(club):
         club.pay(order, "cash", 20000, change_to_card=True)    # 132.00 change > 100.00
     res = club.pay(order, "cash", 10000, change_to_card=True)  # 32.00 goes on the card
     assert res.completed and club.member(m.id).balance == 3200
+
+
+def test_a_manager_pays_stored_value_out_in_cash_and_the_till_expects_less(club):
+    """Closing a card (or before erasing a customer's data): the balance goes back in cash
+    from the drawer; the till and the shift's expected cash follow, history says why."""
+    from appliance.errors import Conflict
+    from appliance.shifts.totals import expected_in_till
+    m = club.join()
+    club.members.top_up(club.shop.cashier, m.id, 30000, "cash")
+    with pytest.raises(Forbidden):
+        club.members.pay_out(club.shop.cashier, m.id, 100, "cash", "退卡")
+    with pytest.raises(Conflict):
+        club.members.pay_out(club.shop.manager, m.id, 30001, "cash", "退卡")
+    with pytest.raises(ValidationError):
+        club.members.pay_out(club.shop.manager, m.id, 100, "member_balance", "退卡")
+    with pytest.raises(ValidationError):
+        club.members.pay_out(club.shop.manager, m.id, 100, "transfer", "退卡")  # no reference
+    with pytest.raises(ValidationError):
+        club.members.pay_out(club.shop.manager, m.id, 100, "cash", "")          # no reason
+    res = club.members.pay_out(club.shop.manager, m.id, 30000, "cash", "退卡")
+    assert res["balance"] == 0 and club.member(m.id).balance == 0
+    assert len(drawer_jobs(club)) == 2                        # the top-up's and the payout's
+    with club.shop.ledger.reading() as conn:
+        assert expected_in_till(conn, 0, 0)["cash"] == 0      # 300.00 in, 300.00 out
+    moves = club.members.history(club.shop.cashier, m.id)["moves"]
+    assert [mv["reason"] for mv in moves][:1] == ["payout"]
+    rec = club.shop.ledger.records()[-1]
+    assert rec.type == "member.paid_out" and rec.data["amount"] == 30000
+    assert club.replay_matches()

@@ -130,6 +130,7 @@ ROUTES = {
     ("GET", "/api/v1/members/<member_id>"): "member.view",
     ("PATCH", "/api/v1/members/<member_id>"): "member.edit",
     ("POST", "/api/v1/members/<member_id>/topups"): "member.topup",
+    ("POST", "/api/v1/members/<member_id>/payouts"): "member.payout",
     ("POST", "/api/v1/members/<member_id>/points"): "member.points",
     ("POST", "/api/v1/members/<member_id>/gifts"): "member.gift",
     ("GET", "/api/v1/member-levels"): "member.view",

@@ -150,6 +150,33 @@
     });
   }
 
+  // Stored value handed back (closing a card, before erasing a customer's data): a manager.
+  async function payOut(member) {
+    const form = $("payout-form");
+    form.reset();
+    $("payout-who").textContent = `${member.name} · ${t("m_balance")} ${money(member.balance)}`;
+    form.elements.amount.value = member.balance;
+    $("payout-method").replaceChildren(...TOPUP_METHODS.map((m) =>
+      h("option", {value: m}, t("method_" + m))));
+    const sync = () => { form.querySelector("[data-for=ref]").hidden =
+      form.elements.method.value === "cash"; };
+    form.elements.method.onchange = sync;
+    sync();
+    return formDialog("payout-dialog", "payout-error", (f) => {
+      const body = {amount: f.elements.amount.value.trim(), method: f.elements.method.value,
+                    reason: f.elements.reason.value.trim()};
+      if (body.method !== "cash") {
+        if (!f.elements.reference.value.trim()) {
+          const err = new Error(t("reference_needed"));
+          err.field = "reference";
+          throw err;
+        }
+        body.reference = f.elements.reference.value.trim();
+      }
+      return api("POST", `/members/${member.id}/payouts`, body);
+    });
+  }
+
   function topUpText(r) {
     let s = t("m_topped_up", {amount: r.amount, balance: r.balance});
     if (r.bonus && TB.fen(r.bonus) > 0) s += " " + t("m_bonus_applied", {bonus: r.bonus});
@@ -228,7 +255,7 @@
   }
 
   const REASONS = ["earned", "redeemed", "reversed", "refund", "top_up", "bonus", "change",
-                   "gift", "adjusted", "payment", "void"];
+                   "gift", "adjusted", "payment", "void", "payout", "store_credit", "erased"];
   const when = (ts) => ts ? new Date(ts).toLocaleString(TB.locale.replace("_", "-"),
     {timeZone: TB.timezone, month: "2-digit", day: "2-digit", hour: "2-digit",
      minute: "2-digit"}) : "";
@@ -258,7 +285,11 @@
       onclick: async () => {
         try {
           const r = await fn(m);
-          if (r) { if (r.topup_id) opts.notice = topUpText(r); again(); }
+          if (r) {
+            if (r.topup_id) opts.notice = topUpText(r);
+            if (r.payout_id) opts.notice = t("m_paid_out", {amount: r.amount, balance: r.balance});
+            again();
+          }
         } catch (e) { TB.toast(e.message, "error"); }
       }}, label);
     const actions = [
@@ -267,6 +298,8 @@
       TB.atLeast("cashier") ? act("m-act-topup", t("m_topup"), topUp) : null,
       TB.atLeast("cashier") ? act("m-act-gifts", t("m_gifts"), gifts) : null,
       TB.atLeast("manager") ? act("m-act-points", t("m_correct_points"), correctPoints) : null,
+      TB.atLeast("manager") && TB.fen(m.balance) > 0 ?
+        act("m-act-payout", t("m_payout"), payOut) : null,
       TB.atLeast("cashier") ? act("m-act-edit", t("m_edit"), (x) => memberForm(x)) : null,
     ];
     box.replaceChildren(...[
