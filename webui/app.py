@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, jsonify, redirect, request, url_for
-from flask_babel import get_translations
+from flask import Flask, jsonify, redirect, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from appliance import i18n as core_i18n
 from appliance.errors import TillboxError, Unauthorized
 
 from appliance.devices import DeviceBoard
@@ -60,17 +58,6 @@ def create_app(box) -> Flask:
     static_view = app.view_functions["static"]
     app.view_functions["static"] = access.access(access.PUBLIC)(
         lambda filename: static_view(filename=filename))
-    # Messages the core raises are translated into the screen's language (appliance.i18n).
-    @app.before_request
-    def use_screen_language():
-        g.i18n_token = core_i18n.use(get_translations())
-
-    @app.teardown_request
-    def back_to_english(_exc):
-        token = g.pop("i18n_token", None)
-        if token is not None:
-            core_i18n.reset(token)
-
     app.before_request(access.enforce)
 
     @app.errorhandler(TillboxError)

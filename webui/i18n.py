@@ -8,7 +8,9 @@ browser's Accept-Language, then Chinese.
 from __future__ import annotations
 
 from flask import Flask, g, request
-from flask_babel import Babel
+from flask_babel import Babel, get_translations
+
+from appliance import i18n as core_i18n
 
 LANGUAGES = {"zh": "中文", "en": "English"}
 DEFAULT = "zh"
@@ -40,3 +42,14 @@ def init(app: Flask) -> None:
     @app.context_processor
     def languages():
         return {"LANGUAGES": LANGUAGES}
+
+    # Messages the core raises are translated into the screen's language (appliance.i18n).
+    @app.before_request
+    def use_screen_language():
+        g.i18n_token = core_i18n.use(get_translations())
+
+    @app.teardown_request
+    def back_to_english(_exc):
+        token = g.pop("i18n_token", None)
+        if token is not None:
+            core_i18n.reset(token)

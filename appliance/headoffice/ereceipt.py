@@ -304,11 +304,9 @@ def create_app(reader: Reader, relay, *, shop_name: str = "", form_secret: str =
     ``trusted_proxies``: how many proxies in front set X-Forwarded-For."""
     import secrets as _secrets
 
-    from flask import Flask, g, redirect, request, url_for
-    from flask_babel import get_translations
+    from flask import Flask, redirect, request, url_for
     from flask_babel import gettext as _
 
-    from appliance import i18n as core_i18n
     from appliance.errors import ValidationError
     from webui import ereceipt as page_mod
     from webui import i18n
@@ -321,16 +319,6 @@ def create_app(reader: Reader, relay, *, shop_name: str = "", form_secret: str =
     secret = form_secret or _secrets.token_urlsafe(32)
     shop = {"shop_name": shop_name or reader.settings.get("shop.name"),
             "timezone": reader.timezone}
-
-    @app.before_request
-    def use_page_language():
-        g.i18n_token = core_i18n.use(get_translations())
-
-    @app.teardown_request
-    def back_to_english(_exc):
-        token = g.pop("i18n_token", None)
-        if token is not None:
-            core_i18n.reset(token)
 
     def address() -> str:
         return request.remote_addr or "-"
