@@ -31,6 +31,8 @@ BENCHES = {
                                               "--warm", "1"]),
     "audit_page": (["--records", "1000000"], ["--records", "600", "--sensitive", "10",
                                                 "--repeat", "1"]),
+    "after_sale": (["--records", "1000000"], ["--records", "600", "--customers", "10",
+                                              "--repeat", "2"]),
     # Builds the package and a root file system, boots them in systemd-nspawn (root only).
     "boot": (["--boots", "3"], ["--boots", "1", "--settle", "1"]),
 }

@@ -30,7 +30,7 @@ from datetime import datetime, timedelta, timezone
 
 from .. import ereceipt as service
 from ..ledger import projections, schema
-from ..ledger.records import Record, StoredRecord
+from ..ledger.records import Record
 from ..orders import model
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,6 @@ log = logging.getLogger(__name__)
 TOKEN_RE = re.compile(r"^([0-9a-f-]{36})\.([A-Za-z0-9_-]{16})$")
 NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _DUMMY = "A" * 16
-_COLUMNS = "seq, id, ts, clock_synced, type, actor, data, prev_hash, hash"
 
 
 class Settings:
@@ -82,17 +81,10 @@ class Reader:
 
     # -- the records ----------------------------------------------------------------------
 
-    def _records(self, store, device, needle, *, types=None) -> list[Record]:
-        """The device's records whose data holds ``needle`` (an id) as a JSON string."""
-        sql = f"SELECT {_COLUMNS} FROM journal WHERE store = ? AND device = ? AND data LIKE ?"
-        params: list = [store, device, f'%"{needle}"%']
-        if types:
-            sql += f" AND type IN ({','.join('?' * len(types))})"
-            params += list(types)
-        sql += " ORDER BY seq"
-        with self.db._lock:
-            rows = self.db._x(sql, params).fetchall()
-        return [StoredRecord(tuple(r)).to_record() for r in rows]
+    def _records(self, store, device, key, *, types=None) -> list[Record]:
+        """The device's records that name ``key`` (an order or ticket id), through the
+        store's key index (no scan of the device's journal)."""
+        return self.db.keyed_records(store, device, key, tuple(types) if types else None)
 
     def order_records(self, store: str, device: str, order_id: str) -> list[Record]:
         """Every record of the device that names the order, and the updates of its tickets."""

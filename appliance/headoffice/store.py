@@ -50,6 +50,12 @@ _TABLES = [
     """CREATE TABLE IF NOT EXISTS device_latest (
         store TEXT NOT NULL, device TEXT NOT NULL, kind TEXT NOT NULL, payload TEXT NOT NULL,
         received_at TEXT NOT NULL, PRIMARY KEY (store, device, kind))""",
+    # Which records name an order or an after-sales ticket (``data.order_id``,
+    # ``data.ticket_id``, an erasure's order ids): the e-receipt page reads one order's
+    # records through it instead of scanning the device's journal (docs/ereceipt.md).
+    """CREATE TABLE IF NOT EXISTS record_keys (
+        store TEXT NOT NULL, device TEXT NOT NULL, key TEXT NOT NULL, seq BIGINT NOT NULL,
+        UNIQUE (store, device, key, seq))""",
     # Messages boxes relay through head office (SMS without a modem, WeChat), for head
     # office's own sender: it sends those with sent_at NULL and sets it (docs/notifications.md).
     """CREATE TABLE IF NOT EXISTS notify_messages (
@@ -263,7 +269,28 @@ class HeadOfficeStore:
             (store, device, rec.seq, rec.id, rec.ts, bool(rec.clock_synced), rec.type,
              canonical_json(rec.actor), canonical_json(rec.data), rec.prev_hash, rec.hash,
              received_at, ingested_by))
-        return cur.rowcount == 1
+        if cur.rowcount != 1:
+            return False
+        for key in record_keys(rec):
+            self._x("INSERT INTO record_keys (store, device, key, seq) VALUES (?,?,?,?) "
+                    "ON CONFLICT (store, device, key, seq) DO NOTHING",
+                    (store, device, key, rec.seq))
+        return True
+
+    def keyed_records(self, store: str, device: str, key: str,
+                      types: tuple[str, ...] | None = None) -> list[Record]:
+        """The device's records that name ``key`` (an order or ticket id), in seq order."""
+        sql = (f"SELECT {', '.join('j.' + c.strip() for c in _RECORD_COLUMNS.split(','))}"
+               " FROM record_keys k JOIN journal j ON j.store = k.store AND"
+               " j.device = k.device AND j.seq = k.seq"
+               " WHERE k.store = ? AND k.device = ? AND k.key = ?")
+        params: list = [store, device, key]
+        if types:
+            sql += f" AND j.type IN ({','.join('?' * len(types))})"
+            params += list(types)
+        with self._lock:
+            rows = self._x(sql + " ORDER BY j.seq", params).fetchall()
+        return [StoredRecord(tuple(r)).to_record() for r in rows]
 
     def contiguous(self, store: str, device: str) -> int:
         """The highest seq such that 1..seq are all stored (0 when seq 1 is missing)."""
@@ -396,6 +423,17 @@ class HeadOfficeStore:
             rows = self._x("SELECT cmd_id, status, detail FROM cmd_acks WHERE store = ? AND "
                            "device = ? ORDER BY received_at", (store, device)).fetchall()
         return [(r[0], r[1], r[2]) for r in rows]
+
+
+def record_keys(rec: Record) -> set[str]:
+    """The order and ticket ids a record names (what :meth:`keyed_records` finds it by)."""
+    data = rec.data if isinstance(rec.data, dict) else {}
+    keys = {data.get("order_id"), data.get("ticket_id")}
+    if rec.type == "customer.erased":
+        for name in ("order_ids", "delivery_order_ids", "ticket_ids"):
+            ids = data.get(name)
+            keys.update(ids if isinstance(ids, list) else [])
+    return {k for k in keys if isinstance(k, str) and k}
 
 
 def _where(**filters) -> tuple[str, list]:

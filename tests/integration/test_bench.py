@@ -49,6 +49,11 @@ def test_bench_quick_run_writes_a_json_report(tmp_path):
     assert month["orders_in_report"] == 1000 and 0 < month["warm_seconds_median"]
     audit = results["audit_page"]
     assert audit["sensitive_actions"] > 0 and audit["csv_everything"]["p50_ms"] > 0
+    after = results["after_sale"]
+    assert after["customers"] == 10 and after["records"] > 600
+    for figure in ("find_by_phone", "find_by_number", "ereceipt_box", "ereceipt_head_office",
+                   "forged_link_head_office"):
+        assert 0 < after[figure]["p50_ms"] <= after[figure]["max_ms"], figure
     boot = results["boot"]
     if "unavailable" in boot:       # not root, or no systemd-nspawn: the bench says why
         sys.path.insert(0, str(ROOT / "image_build"))
