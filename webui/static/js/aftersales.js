@@ -6,9 +6,11 @@
   const {api, h, t} = TB;
   const $ = (id) => document.getElementById(id);
   const enc = encodeURIComponent;
+  // Times in the shop's time zone, whatever the phone is set to.
   const local = (ts) => (ts ? new Date(ts).toLocaleString(TB.locale, {dateStyle: "short",
-    timeStyle: "short"}) : "");
-  const localDate = (ts) => (ts ? new Date(ts).toLocaleDateString(TB.locale) : "");
+    timeStyle: "short", timeZone: TB.timezone}) : "");
+  const localDate = (ts) => (ts ? new Date(ts).toLocaleDateString(TB.locale,
+    {timeZone: TB.timezone}) : "");
   const kind = (k) => t("as_kind_" + k);
   const status = (s) => t("as_status_" + s);
   let current = null;        // the ticket shown in the dialog

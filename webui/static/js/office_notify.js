@@ -54,7 +54,7 @@
         delivery(n) ? " · " + delivery(n) : ""),
       n.last_error ? h("div", {class: "nt-error"}, n.last_error) : null,
       h("time", {class: "when", datetime: n.created_at},
-        new Date(n.created_at).toLocaleString()),
+        new Date(n.created_at).toLocaleString(TB.locale.replace("_", "-"), {timeZone: TB.timezone})),
       buttons.length ? h("div", {class: "nt-actions"}, buttons) : null);
   }
 
