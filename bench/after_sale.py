@@ -18,7 +18,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from common import Timer, emit, summary_ms
+from common import Timer, emit, timed
 
 from ledger_fill import ASSISTANT, CASHIER, cached_shop, copy_shop, make_shop
 
@@ -34,15 +34,6 @@ MANAGER = Actor("s-m", "manager", "counter")
 
 class _Box:
     """Just what appliance.ereceipt.page_view reads."""
-
-
-def timed(fn, repeat: int) -> dict:
-    samples = []
-    for _ in range(repeat):
-        with Timer() as t:
-            fn()
-        samples.append(t.seconds)
-    return summary_ms(samples)
 
 
 def main() -> None:

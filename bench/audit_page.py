@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import shutil
 
-from common import Timer, emit, summary_ms
+from common import emit, timed
 
 from ledger_fill import ASSISTANT, CASHIER, cached_shop, copy_shop, make_shop
 
@@ -34,15 +34,6 @@ def add_sensitive(engine, ledger, n: int) -> None:
                                     unit_price=800, approver=MANAGER)
             paid = engine.add_payment(CASHIER, order.id, "cash", 800).order
             engine.refund(CASHIER, paid.id, reason="退货")
-
-
-def timed(fn, repeat: int) -> dict:
-    samples = []
-    for _ in range(repeat):
-        with Timer() as t:
-            fn()
-        samples.append(t.seconds)
-    return summary_ms(samples)
 
 
 def main() -> None:

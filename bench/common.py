@@ -55,3 +55,13 @@ class Timer:
 
     def __exit__(self, *exc):
         self.seconds = time.perf_counter() - self.t0
+
+
+def timed(fn, repeat: int) -> dict:
+    """Call ``fn`` ``repeat`` times: p50/p99/max in ms."""
+    samples = []
+    for _ in range(repeat):
+        with Timer() as t:
+            fn()
+        samples.append(t.seconds)
+    return summary_ms(samples)
