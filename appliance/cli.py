@@ -80,6 +80,25 @@ def _parser() -> argparse.ArgumentParser:
     sa.add_argument("--name", required=True)
     sa.add_argument("--role", required=True, choices=("assistant", "cashier", "manager", "owner"))
 
+    bk = sub.add_parser("backup", help="write a backup of the ledger and master data "
+                        "(default into <data>/backups, rotated); docs/backup.md")
+    bk.add_argument("--to", metavar="DIR", help="write it into DIR instead (no rotation there)")
+    bk.add_argument("--encrypt", action="store_true", help="encrypt with a passphrase (asked "
+                    "on the terminal, else the first line of stdin; never an argument)")
+    bk.add_argument("--list", action="store_true",
+                    help="list the backups (in <data>/backups, or --to DIR) instead")
+    bk.add_argument("--usb", nargs="?", const="", metavar="MOUNTPOINT",
+                    help="copy the newest backup in <data>/backups to the USB stick mounted "
+                         "under /media or /run/media (or at MOUNTPOINT), read it back and "
+                         "sync: then it is safe to pull")
+    rs = sub.add_parser("restore", help="check a backup, then replace the data directory with "
+                        "it (stop tillbox.target first); docs/backup.md")
+    rs.add_argument("file", metavar="FILE")
+    rs.add_argument("--force", action="store_true", help="replace a newer ledger, or one of "
+                    "another device (what is replaced is kept in <data>/backups/replaced-*)")
+    rs.add_argument("--check", action="store_true", help="only check the backup (exit 1 when "
+                    "it is not sound); change nothing")
+
     mig = sub.add_parser("migrate", help="bring the data directory to this version's format "
                          "(the package runs it on upgrade; core at its start)")
     mig.add_argument("--from-version", default="", help="the package version upgraded from "
@@ -202,6 +221,12 @@ def _dispatch(args) -> int:
         print(f"data in {cfg.data_dir} is format {migrations.DATA_FORMAT}"
               + (f" (upgraded from tillbox {args.from_version})" if args.from_version else ""))
         return 0
+    if args.command == "backup":
+        from .backup import cli as backup_cli
+        return backup_cli.run_backup(cfg, args)
+    if args.command == "restore":
+        from .backup import cli as backup_cli
+        return backup_cli.run_restore(cfg, args)
     if args.command == "ledger":
         from . import ledger_cli
         return ledger_cli.run(cfg, args)

@@ -330,6 +330,11 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "level": Key("choice", "INFO", "Log level of the module loggers.",
                      choices=("DEBUG", "INFO", "WARNING", "ERROR")),
     },
+    "backup": {
+        "keep": Key("int", 14, "How many backups to keep in <paths.data>/backups (the timer "
+                    "makes one a day; older ones are deleted after each new one).",
+                    minimum=1, maximum=1000),
+    },
 }
 
 

@@ -92,7 +92,7 @@ for f in "$site"/barcode/fonts/DejaVuSansMono.ttf; do
 done
 units=()
 enable=()
-for f in "$root"/systemd/*.service "$root"/systemd/*.target "$root"/systemd/*.path; do
+for f in "$root"/systemd/*.service "$root"/systemd/*.target "$root"/systemd/*.path "$root"/systemd/*.timer; do
 	[ -e "$f" ] || continue
 	install -m 0644 "$f" "$pkg/lib/systemd/system/"
 	units+=("$(basename "$f")")

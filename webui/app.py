@@ -18,6 +18,7 @@ from .api import bp as api_bp
 from .ereceipt import bp as ereceipt_bp
 from .events import EventBus
 from .health import bp as health_bp
+from .help import bp as help_bp  # issue 11 built-in help
 from .office import bp as office_bp
 from .pages import bp as pages_bp
 from .setup import bp as setup_bp
@@ -54,6 +55,7 @@ def create_app(box) -> Flask:
     app.register_blueprint(setup_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(ca.bp)
+    app.register_blueprint(help_bp)  # issue 11 built-in help
     # Flask's static view gets an access rule like every other route.
     static_view = app.view_functions["static"]
     app.view_functions["static"] = access.access(access.PUBLIC)(

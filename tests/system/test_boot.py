@@ -101,7 +101,8 @@ def journal_records(box) -> list[dict]:
 
 
 def test_every_unit_reaches_active_and_healthz_answers(box):
-    box.wait_active(DAEMONS + ("tillbox-firstboot",), timeout=120)
+    # the nightly backup's timer is armed too (docs/backup.md)
+    box.wait_active(DAEMONS + ("tillbox-firstboot", "tillbox-backup.timer"), timeout=120)
     box.api.wait_healthy()                                   # plain HTTP
     status, health, _ = box.api.call("GET", "/healthz")    # HTTPS: this box's own certificate
     assert status == 200, health

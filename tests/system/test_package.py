@@ -64,7 +64,7 @@ def test_the_configuration_is_a_conffile_and_the_scripts_name_every_unit(package
     subprocess.run(["dpkg-deb", "-e", str(package), str(tmp_path / "DEBIAN")], check=True)
     assert (tmp_path / "DEBIAN" / "conffiles").read_text().split() == ["/etc/tillbox/tillbox.toml"]
     units = sorted(p.name for p in (ROOT / "systemd").iterdir()
-                   if p.suffix in (".service", ".target", ".path"))
+                   if p.suffix in (".service", ".target", ".path", ".timer"))
     for script in ("postinst", "prerm", "postrm"):
         text = (tmp_path / "DEBIAN" / script).read_text()
         assert "@UNITS@" not in text and "@ENABLE@" not in text
