@@ -368,12 +368,13 @@ class Ingest:
                 if contiguous:
                     self.db.save_progress(*key, contiguous, at)
                 progress[key] = (contiguous, self.db.max_seq(*key))
-        # Committed: now the devices may hear that these records are safe.
+        # Committed: counted first (so what a device has been told is safe is always in
+        # the figures), then the devices may hear that these records are safe.
+        self.stats.update(outcomes)
         if journal_keys:
             self._publish_acks(journal_keys, duplicates)
         for key, (contiguous, highest) in progress.items():
             self._note_gap(key, contiguous, max(highest, self._hb_last_seq.get(key, 0)))
-        self.stats.update(outcomes)
         self._puback(batch)
 
     def _puback(self, batch: list[Incoming]) -> None:
