@@ -31,6 +31,7 @@ class Box:
     def __init__(self, config: Config, clock=None, *, background_checkpoints: bool = False):
         self.config = config
         config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o750)
+        _refuse_half_restored(config.data_dir)
         migrate(config)   # after a package upgrade postinst did this already; refuses newer data
         self.clock = clock or SystemClock(config.clock.sync_flag, config.clock.assume_synced)
         self.ledger = Ledger(config.ledger_path, device_id=config.shop.device_id,
@@ -86,6 +87,19 @@ class Box:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _refuse_half_restored(data_dir) -> None:
+    """A restore cut short (a power cut while it moved files) leaves its marker: starting
+    now could begin a new, empty ledger where the old one was moved aside."""
+    from .backup import RESTORE_MARKER
+    from .errors import Conflict
+    from .i18n import _
+    if (data_dir / RESTORE_MARKER).exists():
+        raise Conflict(_("a restore into {path} was cut short: run the same `tillbox restore"
+                         " FILE --force` again, or put back the files kept in"
+                         " backups/replaced-* and delete {marker} (docs/backup.md)",
+                         path=str(data_dir), marker=RESTORE_MARKER))
 
 
 def open_services(box, ledger, master, timezone: str) -> None:

@@ -187,6 +187,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
+    except OSError as exc:   # permission denied, a full disk, a stick pulled: one line too
+        print(f"tillbox: {exc.strerror or exc}"
+              + (f": {exc.filename}" if getattr(exc, "filename", None) else ""),
+              file=sys.stderr)
+        return 2
 
 
 def _dispatch(args) -> int:

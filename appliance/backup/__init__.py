@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Callable
 
 from .. import __version__
+from ..durable import write_json
 from ..errors import ValidationError
 from ..ledger import open_readonly, verify
 from ..ledger.store import iter_records
@@ -50,6 +51,10 @@ DIRS = ("master", "uplink", "tls")
 MEMBER_RE = re.compile(r"^(ledger\.db|(format\.json|setup\.toml|receipt\.key|device\.token)"
                        r"|(master|uplink|tls)/[A-Za-z0-9_.@+-]+(/[A-Za-z0-9_.@+-]+)*)$")
 LEDGER_STEP_PAGES = 1024
+#: Written (durably) before a restore starts moving files and removed when it is done: core
+#: refuses to start while it exists, so a power cut mid-restore never lets it begin a new,
+#: empty ledger (docs/backup.md, "A restore that was cut short").
+RESTORE_MARKER = "restore-in-progress.json"
 
 Progress = Callable[[str, int, int], None]  # (what, done, total)
 
@@ -87,14 +92,17 @@ def list_backups(directory: Path) -> list[BackupInfo]:
         if m and p.is_file():
             found.append(BackupInfo(p, m.group(1), int(m.group(2)), bool(m.group(3)),
                                     p.stat().st_size))
-    return sorted(found, key=lambda b: (b.created, b.head_seq, b.path.name))
+    # By how far the journal goes, then when written: a clock set wrong (a Pi before NTP)
+    # must never make the newest backup look like the oldest.
+    return sorted(found, key=lambda b: (b.head_seq, b.path.stat().st_mtime, b.path.name))
 
 
-def rotate(directory: Path, keep: int) -> list[Path]:
-    """Delete all but the newest ``keep`` backups in ``directory``; return what went."""
+def rotate(directory: Path, keep: int, *, spare: Path | None = None) -> list[Path]:
+    """Delete all but the newest ``keep`` backups in ``directory`` (never ``spare``, the one
+    just written); return what went."""
     gone = []
-    backups = list_backups(directory)
-    for b in backups[:max(0, len(backups) - keep)]:
+    backups = [b for b in list_backups(directory) if b.path != spare]
+    for b in backups[:max(0, len(backups) - max(keep - (spare is not None), 0))]:
         b.path.unlink(missing_ok=True)
         gone.append(b.path)
     return gone
@@ -245,7 +253,7 @@ def create_backup(cfg, *, dest: Path | None = None, passphrase: str | None = Non
         shutil.rmtree(work, ignore_errors=True)
     audit.info("backup written: %s (head seq %d)", final, facts["head_seq"])
     if default_dest:
-        for gone in rotate(dest, cfg.backup.keep):
+        for gone in rotate(dest, cfg.backup.keep, spare=final):
             log.info("rotated out old backup %s", gone)
     return final
 
@@ -307,9 +315,12 @@ def _extract(source, into: Path) -> dict:
                         raise BackupInvalid("the backup's manifest is not valid JSON") from None
                     _check_manifest(manifest)
                     continue
-                if not info.isreg() or not MEMBER_RE.match(name) or name in seen:
+                if not info.isreg() or not MEMBER_RE.match(name) or name in seen \
+                        or any(part in (".", "..") for part in name.split("/")):
                     raise BackupInvalid(f"the backup holds an unexpected member {name!r}")
                 target = into / name
+                if not target.resolve().is_relative_to(into.resolve()):
+                    raise BackupInvalid(f"the backup holds an unexpected member {name!r}")
                 target.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
                 h = hashlib.sha256()
                 src = tar.extractfile(info)
@@ -324,6 +335,8 @@ def _extract(source, into: Path) -> dict:
                 seen[name] = h.hexdigest()
     except tarfile.TarError as exc:
         raise BackupInvalid(f"the backup's archive is damaged ({exc})") from None
+    except (FileExistsError, NotADirectoryError, IsADirectoryError):
+        raise BackupInvalid("the backup's members overlap (a file where a folder is)") from None
     except EOFError:
         raise BackupInvalid("the backup's archive is truncated") from None
     if manifest is None:
@@ -345,7 +358,9 @@ def _check_manifest(m) -> None:
     ok = (isinstance(m, dict) and m.get("kind") == "tillbox-backup"
           and isinstance(m.get("members"), dict) and "ledger.db" in m["members"]
           and isinstance(m.get("head_seq"), int) and isinstance(m.get("head_hash"), str)
-          and isinstance(m.get("device_id"), str))
+          and isinstance(m.get("device_id"), str) and isinstance(m.get("created_at"), str)
+          and isinstance(m.get("store_id", ""), str)
+          and all(isinstance(k, str) and isinstance(v, str) for k, v in m["members"].items()))
     if not ok:
         raise BackupInvalid("the backup's manifest is incomplete (not a tillbox backup)")
     if m.get("format") != FORMAT:
@@ -421,13 +436,24 @@ def restore(cfg, path: Path, *, passphrase: str | None = None, force: bool = Fal
     lock = _lock_ledger(cfg.ledger_path)
     try:
         stage = Path(tempfile.mkdtemp(prefix=".restore-", dir=data_dir))
+        settled = False   # the stage goes unless a half-done swap still needs it
         try:
             manifest = unpack(path, stage, passphrase=passphrase, progress=progress)
-            _refuse_newer(cfg, manifest, force, lock)
+            _refuse_newer(cfg, manifest, force, lock, stage / "ledger.db")
             _own_like(stage, data_dir)
+            if lock is not None:
+                # Everything committed into ledger.db itself: the WAL it leaves is empty, so
+                # moving the files cannot lose a sale that lived only in the WAL.
+                lock.execute("COMMIT")
+                lock.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             kept = _swap(data_dir, stage, manifest)
+            settled = True
+        except BaseException:
+            settled = not (data_dir / RESTORE_MARKER).exists()
+            raise
         finally:
-            shutil.rmtree(stage, ignore_errors=True)
+            if settled:
+                shutil.rmtree(stage, ignore_errors=True)
     finally:
         if lock is not None:
             lock.close()
@@ -437,7 +463,7 @@ def restore(cfg, path: Path, *, passphrase: str | None = None, force: bool = Fal
     return manifest
 
 
-def _refuse_newer(cfg, manifest: dict, force: bool, lock) -> None:
+def _refuse_newer(cfg, manifest: dict, force: bool, lock, staged: Path) -> None:
     current = _current_ledger(cfg.ledger_path, lock)
     if current is None or force:
         return
@@ -453,10 +479,21 @@ def _refuse_newer(cfg, manifest: dict, force: bool, lock) -> None:
                              f"backup (seq {manifest['head_seq']}): restoring would lose "
                              f"{current['head_seq'] - manifest['head_seq']} records; to do it "
                              "anyway, add --force")
-    if current["head_seq"] == manifest["head_seq"] and current["head_seq"] \
-            and current["head_hash"] != manifest["head_hash"]:
-        raise RestoreRefused(f"the ledger here has other records than the backup at the same "
-                             f"seq {current['head_seq']}; to replace it anyway, add --force")
+    if current["head_seq"] and _hash_at(staged, current["head_seq"]) != current["head_hash"]:
+        # Not a continuation of this ledger (a backup from a history that split off): the
+        # records here after the split would be lost.
+        raise RestoreRefused(f"the ledger here has other records than the backup at seq "
+                             f"{current['head_seq']} (the two histories split); to replace it "
+                             "anyway, add --force")
+
+
+def _hash_at(ledger: Path, seq: int) -> str | None:
+    conn = open_readonly(ledger)
+    try:
+        row = conn.execute("SELECT hash FROM journal WHERE seq = ?", (seq,)).fetchone()
+    finally:
+        conn.close()
+    return row[0] if row else None
 
 
 def _own_like(stage: Path, data_dir: Path) -> None:
@@ -484,21 +521,45 @@ def _swap(data_dir: Path, stage: Path, manifest: dict) -> Path | None:
         kept = data_dir / "backups" / f"replaced-{stamp}-{n}"
     moved: list[tuple[Path, Path]] = []
     placed: list[Path] = []
+    marker = data_dir / RESTORE_MARKER
+    write_json(marker, {"kept": str(kept), "stage": str(stage), "manifest_head_seq":
+                        manifest["head_seq"]})
+    _fsync_dir(data_dir)
+    # ledger.db with its -wal/-shm first, one right after the other
+    order = [n for n in ("ledger.db", "ledger.db-wal", "ledger.db-shm", "ledger.db-journal")
+             if n in names + aside] + [n for n in names + aside if not n.startswith("ledger.db")]
     try:
-        for n in names + aside:
+        for n in order:
             p = data_dir / n
             if p.exists():
-                kept.mkdir(parents=True, exist_ok=True, mode=0o750)
+                if not kept.exists():
+                    kept.mkdir(parents=True, exist_ok=True, mode=0o750)
+                    _own_like_dir(kept, data_dir)
                 os.replace(p, kept / n)
                 moved.append((kept / n, p))
         for n in names:
             os.replace(stage / n, data_dir / n)
             placed.append(data_dir / n)
         _fsync_dir(data_dir)
-    except OSError:
-        for p in placed:  # put everything back as it was
+    except BaseException:   # an error or Ctrl-C: put everything back as it was
+        for p in placed:
             shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
         for src, dst in reversed(moved):
             os.replace(src, dst)
+        _fsync_dir(data_dir)
+        marker.unlink(missing_ok=True)
         raise
+    marker.unlink()
+    _fsync_dir(data_dir)
     return kept if moved else None
+
+
+def _own_like_dir(path: Path, data_dir: Path) -> None:
+    """Folders a root restore makes under the data directory (backups/, replaced-*) belong
+    to the data directory's owner: the nightly backup, as that user, writes there."""
+    if os.geteuid() != 0:
+        return
+    st = data_dir.stat()
+    for p in (path.parent, path):
+        if p.is_relative_to(data_dir):
+            os.chown(p, st.st_uid, st.st_gid)

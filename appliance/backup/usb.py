@@ -98,8 +98,9 @@ def copy_to_stick(backup: Path, stick: Path, progress=None) -> Path:
     tmp = target_dir / f".{backup.name}.part"
     src_hash = hashlib.sha256()
     try:
-        target_dir.mkdir(exist_ok=True)
+        target_dir.mkdir(exist_ok=True, mode=0o700)   # the keys are in a plain backup
         with open(backup, "rb") as src, open(tmp, "wb") as dst:
+            os.fchmod(dst.fileno(), 0o600)
             done = 0
             for block in iter(lambda: src.read(BLOCK), b""):
                 src_hash.update(block)
