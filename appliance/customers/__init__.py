@@ -16,18 +16,12 @@ from .. import money
 from ..errors import Conflict, NotFound
 from ..i18n import _
 from ..ledger import Ledger
-from ..members.model import normalize_phone
+from ..members.model import normalize_phone, phone_digits_sql as digits
 from ..orders.permissions import Actor, require
 from ..validate import text
 
 log = logging.getLogger(__name__)
 audit = logging.getLogger("audit")
-
-def digits(column: str) -> str:
-    """SQL for a phone column without the spaces and dashes it may have been typed with
-    (rows written before phones were kept as digits)."""
-    return f"REPLACE(REPLACE({column}, ' ', ''), '-', '')"
-
 
 MEMBER_FIELDS = ("id", "name", "phone", "card_code", "birthday", "level_id", "note", "points",
                  "balance", "active", "joined_at", "email")   # email: issue 10 notifications

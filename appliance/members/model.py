@@ -32,6 +32,12 @@ def normalize_phone(value, field: str = "phone") -> str:
     return phone
 
 
+def phone_digits_sql(column: str) -> str:
+    """SQL for a phone column without the spaces and dashes it may have been typed with
+    (order and delivery phones written before they were kept as digits)."""
+    return f"REPLACE(REPLACE({column}, ' ', ''), '-', '')"
+
+
 _EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
 

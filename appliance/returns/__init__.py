@@ -24,6 +24,7 @@ from ..errors import Conflict, NotFound, ValidationError
 from ..i18n import _
 from ..ledger import Ledger
 from ..master import MasterData
+from ..members.model import phone_digits_sql
 from ..orders.permissions import Actor, require
 from ..validate import text
 from . import codes
@@ -86,9 +87,8 @@ class Returns:
             if len(digits) < 4 or not digits.lstrip("+").isdigit():
                 raise ValidationError(_("customer phone \"{phone}\" is not a phone number",
                                         phone=phone), field="phone")
-            where.append("(REPLACE(REPLACE(o.customer_phone, ' ', ''), '-', '') = ? OR"
-                         " o.member_id IN (SELECT id FROM members WHERE"
-                         " REPLACE(REPLACE(phone, ' ', ''), '-', '') = ?))")
+            where.append(f"({phone_digits_sql('o.customer_phone')} = ? OR o.member_id IN"
+                         " (SELECT id FROM members WHERE phone = ?))")   # members: digits
             params += [digits, digits]
         if day:
             try:

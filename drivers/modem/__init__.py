@@ -32,7 +32,7 @@ from typing import Callable
 import serial
 
 from . import pdu as pdus
-from .at import (AtCommandError, AtError, AtSession, PortGone, SimLocked, SmsModem,
+from .at import (MODES, AtCommandError, AtError, AtSession, PortGone, SimLocked, SmsModem,
                  is_permanent, is_plain)
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ class SmsSender:
                  state_dir: str | os.PathLike | None = None, command_timeout: float = 5.0,
                  send_timeout: float = 60.0, reconnect_after: float = 5.0,
                  opener: Callable = serial.serial_for_url, simulated=None):
-        if mode not in ("auto", "pdu", "text"):
+        if mode not in MODES:
             raise ValueError(f"modem.mode {mode!r} is not auto, pdu or text")
         if smsc:
             pdus.normalise_number(smsc)   # ValueError (PduError) at start-up, not at send

@@ -29,6 +29,8 @@ from . import pdu as pdus
 log = logging.getLogger(__name__)
 
 CTRL_Z, ESC = b"\x1a", b"\x1b"
+#: modem.mode: text mode for plain GSM-7 single parts (auto), always PDU, or text only.
+MODES = ("auto", "pdu", "text")
 FINAL_OK = "OK"
 #: Unsolicited result codes without a "+NAME:" prefix that modems send on their own.
 BARE_URCS = {"RING", "NO CARRIER", "RDY", "SMS DONE", "PB DONE", "CALL READY", "SMS READY",
@@ -339,7 +341,7 @@ class SmsModem:
                  pin_refused: Callable[[str], bool] = lambda pin: False,
                  refuse_pin: Callable[[str], None] = lambda pin: None,
                  sim_ready_timeout: float = 10.0):
-        if mode not in ("auto", "pdu", "text"):
+        if mode not in MODES:
             raise ValueError(f"modem mode {mode!r} is not auto, pdu or text")
         self.session = session
         self.mode = mode

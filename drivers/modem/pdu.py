@@ -352,16 +352,24 @@ def _user_data(data: bytes, pos: int, dcs: int, udhi: bool) -> tuple[str, str, t
     return text, alphabet, header
 
 
-def decode_submit(hex_pdu: str, *, with_smsc: bool = True) -> Submit:
+def _head(hex_pdu: str, with_smsc: bool, kind: int, what: str, short: str):
+    """(data, smsc, first octet, message reference, address, position after it) of a PDU
+    whose message type indicator must be ``kind``."""
     data = _from_hex(hex_pdu)
     smsc, pos = _skip_smsc(data) if with_smsc else ("", 0)
     try:
         first, mr = data[pos], data[pos + 1]
     except IndexError:
-        raise PduError("the PDU is too short") from None
-    if first & 0x03 != 0x01:
-        raise PduError(f"not an SMS-SUBMIT (first octet {first:02X})")
+        raise PduError(short) from None
+    if first & 0x03 != kind:
+        raise PduError(f"not an {what} (first octet {first:02X})")
     number, pos = _decode_address(data, pos + 2)
+    return data, smsc, first, mr, number, pos
+
+
+def decode_submit(hex_pdu: str, *, with_smsc: bool = True) -> Submit:
+    data, smsc, first, mr, number, pos = _head(hex_pdu, with_smsc, 0x01, "SMS-SUBMIT",
+                                               "the PDU is too short")
     if pos + 2 > len(data):
         raise PduError("the PDU is too short")
     dcs = data[pos + 1]
@@ -468,15 +476,9 @@ def encode_timestamp(when: datetime) -> bytes:
 
 
 def decode_status_report(hex_pdu: str, *, with_smsc: bool = True) -> StatusReport:
-    data = _from_hex(hex_pdu)
-    smsc, pos = _skip_smsc(data) if with_smsc else ("", 0)
-    try:
-        first, mr = data[pos], data[pos + 1]
-    except IndexError:
-        raise PduError("the status report is too short") from None
-    if first & 0x03 != 0x02:
-        raise PduError(f"not an SMS-STATUS-REPORT (first octet {first:02X})")
-    number, pos = _decode_address(data, pos + 2)
+    data, smsc, first, mr, number, pos = _head(hex_pdu, with_smsc, 0x02,
+                                               "SMS-STATUS-REPORT",
+                                               "the status report is too short")
     submitted = _timestamp(data[pos:pos + 7])
     done = _timestamp(data[pos + 7:pos + 14])
     try:
