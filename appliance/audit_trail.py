@@ -46,7 +46,7 @@ KINDS: dict[str, tuple[tuple[str, str | None], ...]] = {
     "cash_move": (("shift.cash_moved", None),),
     "shift_override": (("shift.closed", "json_extract(data, '$.override_by') IS NOT NULL"),),
     "finance": (("finance.entry_added", None), ("finance.entry_voided", None)),
-    "settings": (("settings.changed", None),),
+    "settings": (("settings.changed", None), ("config.changed", None)),
     "staff": (("staff.changed", None),),
     "customer_data": (("customer.exported", None), ("customer.erased", None)),
 }

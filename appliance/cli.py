@@ -63,6 +63,30 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--format", choices=("csv", "jsonl"), default="jsonl")
     e.add_argument("--output", "-o", metavar="FILE", help="file to write (default: stdout)")
     e.add_argument("--from-seq", type=int, default=1, metavar="SEQ")
+    # issue 11: replacing a box (docs/replacing-a-box.md)
+    im = ledger.add_parser("import", help="rebuild an EMPTY ledger from head office's journal "
+                           "of this device (`tillbox headoffice export-device`)")
+    im.add_argument("file", metavar="FILE.jsonl", nargs="?")
+    im.add_argument("--take-ids", action="store_true", help="a new box: take the file's "
+                    "store and device id (written to the setup overlay)")
+    # issue 11: the journal head office sent over MQTT (appliance/replace/received.py)
+    im.add_argument("--received", action="store_true", help="import the journal head "
+                    "office sent over the link (`tillbox headoffice send-history`), checked "
+                    "and ready (instead of FILE)")
+    im.add_argument("--claim-request", action="store_true", help=argparse.SUPPRESS)
+    im.add_argument("--service", action="store_true", help="with --received, as root "
+                    "(tillbox-rebuild.service): stop the till, import as the data "
+                    "directory's owner, start the till again")
+    im.add_argument("--allow-hole", action="store_true", help="import a file that stops at "
+                    "a hole in head office's copy (it holds later records): only to relink "
+                    "right after (`tillbox ledger relink`)")
+    rl = ledger.add_parser("relink", help="continue under a new device id, linked to the old "
+                           "device's last record (box stopped)")
+    rl.add_argument("--new-device", required=True, metavar="ID")
+    rl.add_argument("--reason", default="", help="why (kept in the device.linked record)")
+    rl.add_argument("--force", action="store_true", help="link even though uplinkd's cursor "
+                    "is below the head (records head office may not hold: carry them first, "
+                    "docs/replacing-a-box.md)")
 
     cat = sub.add_parser("catalog", help="products and categories").add_subparsers(
         dest="action", required=True, metavar="ACTION")
@@ -91,6 +115,17 @@ def _parser() -> argparse.ArgumentParser:
                     help="copy the newest backup in <data>/backups to the USB stick mounted "
                          "under /media or /run/media (or at MOUNTPOINT), read it back and "
                          "sync: then it is safe to pull")
+    bk.add_argument("--usb-device", metavar="DEVICE",
+                    help="as root (tillbox-usb-backup@.service runs it when a stick goes in): "
+                         "mount the stick DEVICE (/dev/sda1), copy the newest backup onto it "
+                         "(made first when there are newer sales), verify, unmount; the "
+                         "outcome goes to <data>/usb-backup.json and the status LED")
+    bk.add_argument("--set-passphrase", action="store_true",
+                    help="make a new backup key for the owner's passphrase (asked twice): "
+                         "automatic backups are then encrypted, restoring needs the passphrase")
+    bk.add_argument("--remove-passphrase", action="store_true",
+                    help="stop encrypting automatic backups (backups made before still need "
+                         "their passphrase)")
     rs = sub.add_parser("restore", help="check a backup, then replace the data directory with "
                         "it (stop tillbox.target first); docs/backup.md")
     rs.add_argument("file", metavar="FILE")
@@ -98,6 +133,10 @@ def _parser() -> argparse.ArgumentParser:
                     "another device (what is replaced is kept in <data>/backups/replaced-*)")
     rs.add_argument("--check", action="store_true", help="only check the backup (exit 1 when "
                     "it is not sound); change nothing")
+    rs.add_argument("--new-device", metavar="ID", help="then go on under this new device id, "
+                    "linked to the backup's last record (`tillbox ledger relink`; "
+                    "docs/replacing-a-box.md)")
+    rs.add_argument("--reason", default="", help="with --new-device: why (kept in the record)")
 
     mig = sub.add_parser("migrate", help="bring the data directory to this version's format "
                          "(the package runs it on upgrade; core at its start)")
@@ -231,7 +270,15 @@ def _dispatch(args) -> int:
         return backup_cli.run_backup(cfg, args)
     if args.command == "restore":
         from .backup import cli as backup_cli
-        return backup_cli.run_restore(cfg, args)
+        if getattr(args, "new_device", None) is not None and args.check:
+            raise UsageError("--check changes nothing: it takes no --new-device")
+        status = backup_cli.run_restore(cfg, args)
+        if status == 0 and getattr(args, "new_device", None) is not None:
+            # issue 11: the restored setup.toml names the old device: read the config again
+            from .replace.cli import relink_command
+            return relink_command(configmod.load(args.config, log_warnings=False),
+                                  args.new_device, args.reason)
+        return status
     if args.command == "ledger":
         from . import ledger_cli
         return ledger_cli.run(cfg, args)

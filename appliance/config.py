@@ -34,8 +34,23 @@ log = logging.getLogger(__name__)
 DEFAULT_PATH = Path("/etc/tillbox/tillbox.toml")
 ENV_PREFIX = "TILLBOX_"
 OVERLAY_NAME = "setup.toml"
+#: Printers, scanners and pins: what the settings page may change of them (issue 11;
+#: appliance.config_changes), written to the setup overlay.
+DEVICE_KEYS = {
+    "printer": ("backend", "profile", "chinese", "usb_vendor", "usb_product", "serial_device",
+                "serial_baudrate", "host", "port", "device", "timeout_ms"),
+    "label_printer": ("backend", "usb_vendor", "usb_product", "host", "port", "width_mm",
+                      "height_mm", "gap_mm"),
+    "drawer": ("kick", "pin", "on_ms", "off_ms", "relay_pin", "relay_pulse_ms", "sensor",
+               "sensor_pin", "open_when_high", "open_alert_seconds"),
+    "scanner": ("backend", "devices", "keyboard_layout", "suffix", "serial_baudrate", "grab"),
+    "gpio": ("backend", "status_led_pin", "buzzer_pin", "button_pin", "door_pin"),
+}
 #: The only keys the setup overlay may set; anything else in it is warned about and ignored.
-OVERLAY_KEYS = {"shop": ("store_id", "device_id"), "mqtt": ("host", "port", "tls")}
+OVERLAY_KEYS = {"shop": ("store_id", "device_id"),
+                "mqtt": ("host", "port", "tls", "prefix", "username", "keepalive",
+                         "ca_file", "client_cert", "client_key"),
+                **DEVICE_KEYS}
 
 
 class ConfigError(Exception):

@@ -97,4 +97,7 @@ class DeviceBoard:
         return {"state": state, "backlog": u.get("backlog"), "acked_seq": u.get("acked_seq"),
                 "last_seq": u.get("last_seq"), "last_contact": u.get("last_contact"),
                 "oldest_unacked_age_s": u.get("oldest_unacked_age_s"),
-                "warning": u.get("warning", "")}
+                "warning": u.get("warning", ""),
+                # issue 11: the settings page's head-office health (services/uplinkd.py)
+                **{k: u.get(k) for k in ("broker", "connected_since", "last_error",
+                                         "acked_at", "last_heartbeat")}}

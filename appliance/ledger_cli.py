@@ -18,6 +18,9 @@ from .ledger.store import iter_records
 def run(cfg, args) -> int:
     if args.action == "verify":
         return _verify(cfg, args)
+    if args.action in ("import", "relink"):  # issue 11: replacing a box
+        from .replace import cli as replace_cli
+        return replace_cli.run(cfg, args)
     return _export(cfg, args)
 
 

@@ -73,14 +73,22 @@ def overlay_text(tables: dict[str, dict[str, Any]]) -> str:
 def write_overlay(path: Path, updates: dict[str, dict[str, Any]]) -> dict:
     """Merge ``updates`` into the overlay at ``path`` and write it whole, atomically (temp
     file, fsync, rename, fsync of the directory: a power cut leaves the old file or the new).
-    Returns the tables written."""
+    A value of None removes the key from the overlay (tillbox.toml's value or the default
+    applies again). Returns the tables written."""
     for section, keys in updates.items():
         for name in keys:
             if name not in OVERLAY_KEYS.get(section, ()):
                 raise ValueError(f"{section}.{name} is not a setup overlay key")
     tables = {s: dict(k) for s, k in read_overlay(path).items() if isinstance(k, dict)}
     for section, keys in updates.items():
-        tables.setdefault(section, {}).update(keys)
+        table = tables.setdefault(section, {})
+        for name, value in keys.items():
+            if value is None:
+                table.pop(name, None)
+            else:
+                table[name] = value
+        if not table:
+            del tables[section]
     write_bytes(path, overlay_text(tables).encode("utf-8"), mode=0o640,
                 before_replace=_same_owner_as_directory)
     return tables
@@ -271,7 +279,8 @@ class SetupDesk:
 def apply_in_process(config, updates: dict[str, dict[str, Any]]) -> list[str]:
     """Give the running core the overlay values just written (a variable in the environment
     still wins, as at start). Core itself uses the store id and whether a head office is
-    linked; uplinkd is restarted by tillbox-reconfigure.path. Returns the keys changed."""
+    linked; uplinkd notices the file change itself (services/uplinkd.py). Returns the keys
+    changed."""
     changed = []
     for section, keys in updates.items():
         for name, value in keys.items():

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from drivers.scanner.codes import CodeRules, classify
 
+from . import modules
 from .errors import Conflict, NotFound, TillboxError
 from .i18n import _
 from .orders.permissions import Actor
@@ -168,6 +169,7 @@ class ScanDesk:
 
     def _member(self, actor: Actor, till: Till, scan) -> ScanResult:
         """A member card: the member goes on the order at the counter (a new one if none)."""
+        modules.require(self.box.master.settings, "members")   # issue 11: off, refused (409)
         try:
             member = self.box.members.lookup(actor, scan.code)
         except NotFound:

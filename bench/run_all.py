@@ -33,6 +33,7 @@ BENCHES = {
                                                 "--repeat", "1"]),
     "after_sale": (["--records", "1000000"], ["--records", "600", "--customers", "10",
                                               "--repeat", "2"]),
+    "rebuild": (["--records", "1000000"], ["--records", "600"]),
     # Builds the package and a root file system, boots them in systemd-nspawn (root only).
     "boot": (["--boots", "3"], ["--boots", "1", "--settle", "1"]),
 }
@@ -43,12 +44,13 @@ def main() -> int:
     ap.add_argument("--out", default=str(HERE / "report.json"))
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--only", nargs="*", help="names of benchmarks to run")
+    ap.add_argument("--skip", nargs="*", default=[], help="names of benchmarks not to run")
     args = ap.parse_args()
     report = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "quick": args.quick,
               "results": {}}
     failed = False
     for name, (full, quick) in BENCHES.items():
-        if args.only and name not in args.only:
+        if args.only and name not in args.only or name in args.skip:
             continue
         cmd = [sys.executable, str(HERE / f"{name}.py"), *(quick if args.quick else full)]
         print(f"bench: {name} ...", file=sys.stderr, flush=True)

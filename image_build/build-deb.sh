@@ -41,7 +41,12 @@ fi
 # 2. The venv, from the working tree's tracked and new files (not ignored ones).
 rm -rf "$buildroot/srv/src" "$buildroot/opt/tillbox"
 mkdir -p "$buildroot/srv/src"
-git -C "$root" ls-files -co --exclude-standard -z | tar -C "$root" --null -T - -cf - |
+# Tracked and new files as they are in the tree; a tracked file deleted (not yet committed)
+# is left out, not an error.
+git -C "$root" ls-files -co --exclude-standard -z |
+	while IFS= read -r -d '' f; do
+		if [ -e "$root/$f" ] || [ -L "$root/$f" ]; then printf '%s\0' "$f"; fi
+	done | tar -C "$root" --null -T - -cf - |
 	tar -C "$buildroot/srv/src" -xf -
 echo "$VERSION" > "$buildroot/srv/src/.version"
 sed -i "s/^__version__ = .*/__version__ = \"$VERSION\"/" "$buildroot/srv/src/appliance/__init__.py"
@@ -102,6 +107,7 @@ install -m 0644 "$root/systemd/sysusers.d/tillbox.conf" "$pkg/usr/lib/sysusers.d
 install -m 0644 "$root/systemd/tmpfiles.d/tillbox.conf" "$pkg/usr/lib/tmpfiles.d/"
 install -D -m 0644 "$root/systemd/modules-load.d/tillbox.conf" "$pkg/usr/lib/modules-load.d/tillbox.conf"
 install -m 0644 "$root/systemd/udev/60-tillbox.rules" "$pkg/lib/udev/rules.d/"
+install -m 0644 "$root/systemd/udev/61-tillbox-usb-backup.rules" "$pkg/lib/udev/rules.d/"
 install -m 0644 "$here/deb/tillbox.toml" "$pkg/etc/tillbox/tillbox.toml"
 ln -s /opt/tillbox/venv/bin/tillbox "$pkg/usr/bin/tillbox"
 install -d "$pkg/usr/share/man/man1"

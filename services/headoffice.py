@@ -80,6 +80,12 @@ WEB_OPTIONS = {
                         "then count customers, not the proxy"),
     "log_level": RUN_OPTIONS["log_level"],
 }
+#: ``send-history`` (issue 11): a device's journal to its replacement box over the broker.
+SEND_OPTIONS = {
+    "db": RUN_OPTIONS["db"],
+    **{k: RUN_OPTIONS[k] for k in ("broker", "prefix", "tls_ca", "tls_cert", "tls_key",
+                                   "username", "client_id")},
+}
 
 
 def _parser() -> _Parser:
@@ -99,6 +105,34 @@ def _parser() -> _Parser:
                                 help=f"{text} (env {env}{shown})")
     report.add_argument("--json", action="store_const", const="1", default=None,
                         help=f"print JSON instead of a table (env {ENV_PREFIX}JSON=1)")
+    # issue 11: replacing a box (docs/replacing-a-box.md)
+    exp = sub.add_parser("export-device", help="write one device's journal for `tillbox "
+                         "ledger import` on a replacement box")
+    exp.add_argument("--db", dest="db", default=None, metavar="DB",
+                     help=f"{RUN_OPTIONS['db'][2]} (env {ENV_PREFIX}DB; default {DEFAULT_DB})")
+    exp.add_argument("--store", required=True)
+    exp.add_argument("--device", required=True)
+    exp.add_argument("--out", metavar="FILE", help="default: STORE-DEVICE-journal.jsonl here")
+    imp = sub.add_parser("import-device", help="store a dead box's records that never "
+                         "arrived, from its journal export (`tillbox ledger export`)")
+    imp.add_argument("--db", dest="db", default=None, metavar="DB",
+                     help=f"{RUN_OPTIONS['db'][2]} (env {ENV_PREFIX}DB; default {DEFAULT_DB})")
+    imp.add_argument("--store", required=True)
+    imp.add_argument("--device", required=True)
+    imp.add_argument("file", metavar="FILE.jsonl")
+    snd = sub.add_parser("send-history", help="send one device's journal to its replacement "
+                         "box over the broker (cmd/journal.restore)")
+    for dest, (flag, default, text) in SEND_OPTIONS.items():
+        shown = f"; default {default}" if default else ""
+        snd.add_argument(flag, dest=dest, default=None, metavar=dest.upper(),
+                         help=f"{text} (env {ENV_PREFIX}{dest.upper()}{shown})")
+    snd.add_argument("--store", required=True)
+    snd.add_argument("--device", required=True)
+    snd.add_argument("--to", metavar="DEVICE", help="the replacement box's own device id, "
+                     "when it still has the one its first boot gave it (it becomes --device)")
+    snd.add_argument("--wait", type=float, default=60.0, metavar="SECONDS",
+                     help="wait this long for the box's answer to the last part (0: do not "
+                          "wait; default 60)")
     return p
 
 
@@ -219,6 +253,12 @@ def main(argv: list[str]) -> int:
             return _run(_value(opts, "db", _dsn), settings, level)
         if args.command == "web":
             return _web(_Options(args, WEB_OPTIONS))
+        if args.command == "import-device":
+            return _import_device(_value(_Options(args, REPORT_OPTIONS), "db", _dsn), args)
+        if args.command == "send-history":
+            return _send_history(_Options(args, SEND_OPTIONS), args)
+        if args.command == "export-device":
+            return _export_device(_value(_Options(args, REPORT_OPTIONS), "db", _dsn), args)
         opts = _Options(args, REPORT_OPTIONS)
         as_json = _value(opts, "json", _flag) or False
         return _report(_value(opts, "db", _dsn), _value(opts, "store", str), as_json)
@@ -247,6 +287,53 @@ def _report(dsn: str, store: str | None, as_json: bool) -> int:
         print(json.dumps([r.to_json() for r in rows], ensure_ascii=False, indent=1))
     else:
         sys.stdout.write(format_table(rows))
+    return 0
+
+
+def _export_device(dsn: str, args) -> int:
+    from appliance.replace.headoffice_export import ExportRefused, export_device
+
+    out = args.out or f"{args.store}-{args.device}-journal.jsonl"
+    with open_store(dsn, create=False) as db:
+        try:
+            head = export_device(db, args.store, args.device, out)
+        except ExportRefused as exc:
+            raise UsageError(str(exc)) from None
+        except db.db_errors as exc:
+            raise StoreError(f"cannot read {db.name}: {str(exc).strip().splitlines()[0]}"
+                             ) from None
+    print(f"wrote {head['records']} records of {args.store}/{args.device} to {out}: head seq "
+          f"{head['head_seq']} hash {head['head_hash']}")
+    if head["holes_after"]:
+        print(f"note: head office holds later records of this device after a hole (up to seq "
+              f"{head['held_to']}); they are not in the file, and its header says so: "
+              "`tillbox ledger import` refuses it without --allow-hole. A box rebuilt from it "
+              "must go on under a new device id (`tillbox ledger relink`), or its new records "
+              "would clash with those (docs/replacing-a-box.md)", file=sys.stderr)
+    return 0
+
+
+def _import_device(dsn: str, args) -> int:
+    from appliance.clock import SystemClock, format_ts
+    from appliance.replace.headoffice_export import import_device
+
+    try:
+        fh = open(args.file, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{args.file}: {exc.strerror}") from None
+    with fh, open_store(dsn, create=False) as db:
+        try:
+            n = import_device(db, args.store, args.device, fh,
+                              at=format_ts(SystemClock().now()))
+        except ValueError as exc:
+            raise UsageError(f"{args.file}: {exc}") from None
+        except db.db_errors as exc:
+            raise StoreError(f"cannot write {db.name}: {str(exc).strip().splitlines()[0]}"
+                             ) from None
+    # All or nothing: a record of another device, or one the ingest rejects, refuses the whole
+    # file (ValueError above: exit 2, nothing stored).
+    print(f"{args.store}/{args.device}: {n['stored']} records stored, {n['duplicate']} held "
+          f"already; head office now holds seq 1 to {n['contiguous']} without a hole")
     return 0
 
 
@@ -349,3 +436,39 @@ def _timezone(text: str) -> str:
     except (ValueError, KeyError, OSError):
         raise ValueError(f"{text!r} is not a time zone like Asia/Shanghai") from None
     return text
+
+
+def _send_history(opts: _Options, args) -> int:
+    """``send-history`` (issue 11; docs/replacing-a-box.md): one line; exit 0 when the box
+    said done to every part (or --wait 0 and every part was taken by the broker), 1 when it
+    refused a part or did not answer in time (parts without an answer are sent once more
+    first), 2 for bad input or a journal head office cannot send."""
+    from appliance.replace.headoffice_export import ExportRefused
+    from appliance.replace.send_history import SendError, send_history
+
+    if args.wait < 0 or not math.isfinite(args.wait):
+        raise UsageError("--wait must be 0 or more seconds")
+    dsn = _value(opts, "db", _dsn)
+    settings = ingest_settings(opts)
+    with open_store(dsn, create=False) as db:
+        try:
+            sent = send_history(db, settings, args.store, args.device, to=args.to,
+                                wait=args.wait)
+        except ExportRefused as exc:
+            raise UsageError(str(exc)) from None
+        except SendError as exc:
+            print(f"{PROG}: {args.store}/{args.device}: {exc}", file=sys.stderr)
+            return 1
+        except db.db_errors as exc:
+            raise StoreError(f"cannot read {db.name}: {str(exc).strip().splitlines()[0]}"
+                             ) from None
+    to = f" to {args.to}" if args.to and args.to != args.device else ""
+    what = (f"sent {sent['records']} records of {args.store}/{args.device}{to} in "
+            f"{sent['parts']} parts (transfer {sent['transfer']}): head seq "
+            f"{sent['head_seq']} hash {sent['head_hash']}")
+    answer = sent["answer"]
+    if args.wait == 0 or answer is None:
+        print(f"{what}; not waiting for the box's answer")
+        return 0
+    print(f"{what}; the box: {answer[0]}: {answer[1]}")
+    return 0 if answer[0] == "done" else 1

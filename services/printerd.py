@@ -25,6 +25,7 @@ from escpos.printer import Dummy
 
 from appliance.backoff import Backoff
 from appliance.durable import read_json, write_json
+from appliance.printing.logo import from_document
 from drivers.drawer.kick import printer_kick_bytes, realtime_kick_bytes
 from drivers.drawer.watch import DrawerWatch
 from drivers.indicators.status_light import pattern_for
@@ -34,6 +35,7 @@ from drivers.printer import escpos_out, status as printer_status, transport
 from drivers.printer.layout import Line
 
 from .daemon import CoreClient, CoreUnreachable, Daemon
+from .live_devices import LED_TEST_SECONDS, DeviceTestFailed, Live
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,7 @@ STATUS_EVERY = 2.0       # seconds between status reports while idle
 POLL_WAIT = 2.0          # long-poll wait; keeps the loop turning for the watchdog
 REMEMBER_PRINTED = 500   # job ids kept to recognise a retried job
 LEASE_RENEW = 20.0       # seconds between claim renewals while a job waits (core's lease: 60)
+RELAY_WAIT = 8.0         # a kick waits this long for a relay pin being retried (RETRY_AFTER 5)
 
 
 def answering(status: dict) -> bool:
@@ -126,10 +129,14 @@ class Printer:
     def render(self, document: dict) -> bytes:
         """The receipt's bytes for this printer's profile and Chinese mode."""
         dummy = Dummy(profile=self.cfg.profile)
+        # The shop's logo (settings, laid out by core) before the config's printer.logo.
+        logo = from_document(document["logo"]) if document.get("logo") else \
+            (self.cfg.logo or None)
         escpos_out.render(dummy, [Line(**ln) for ln in document["lines"]],
                           qr_url=document.get("qr", ""), cut=document.get("cut", True),
                           chinese=self.cfg.chinese, paper_mm=document.get("paper_mm", 80),
-                          logo=self.cfg.logo or None, font_path=self.cfg.font)
+                          logo=logo, font_path=self.cfg.font,
+                          barcode=document.get("barcode", ""))
         return dummy.output
 
 
@@ -167,8 +174,12 @@ class LabelPrinter:
 
 
 class Printerd:
-    def __init__(self, cfg, client: CoreClient, daemon: Daemon, *, pins=None):
+    def __init__(self, cfg, client: CoreClient, daemon: Daemon, *, pins=None,
+                 pin_factory=None):
         self.cfg = cfg
+        self.pin_factory = pin_factory
+        # Device settings changed on the settings page apply without a restart (issue 11).
+        self.live = Live(self, "printerd", ("printer", "label_printer", "drawer", "gpio"))
         self.client = client
         self.daemon = daemon
         self.printer = Printer(cfg) if cfg.printer.backend != "none" else None
@@ -265,6 +276,8 @@ class Printerd:
                 raise transport.PrinterUnavailable("no_drawer", "no cash drawer is configured")
             if how == "gpio":
                 if self.pins.relay is None:
+                    self._wait_for_relay()
+                if self.pins.relay is None:
                     raise transport.PrinterUnavailable("no_drawer", "drawer.relay_pin is not set")
                 self.pins.relay.kick()
             else:
@@ -290,20 +303,33 @@ class Printerd:
         log.info("drawer kicked (job %s)", job["id"])
         self.report(job, "printed")
 
+    def _wait_for_relay(self) -> None:
+        """A new relay pin the settings page set is not taken yet (its pin still held, a
+        retry pending): the sale's kick waits for that retry rather than failing at once."""
+        deadline = time.monotonic() + RELAY_WAIT
+        while self.pins.relay is None and self.live.retry_at is not None and \
+                time.monotonic() < deadline and not self.daemon.stop.is_set():
+            self.daemon.alive()
+            self.daemon.sleep(0.1)
+            self.live.tick()
+
     def print_document(self, job: dict) -> None:
         document = job.get("document") or {}
         if self.printer is None:
             self.report(job, "failed", "no_printer")
             return
+        self.print_on_receipt_printer(job, lambda printer: printer.render(document))
+
+    def _render(self, job: dict, render) -> bytes | None:
+        """The job's bytes for the printer now configured, or None (reported failed)."""
         try:
-            data = self.printer.render(document)
+            return render(self.printer)
         except Exception as exc:  # noqa: BLE001 - a receipt that cannot be drawn must not jam printing
             reason = getattr(exc, "reason", "") or \
                 ("logo" if "logo" in str(exc) else "layout")
             log.error("job %s cannot be rendered for this printer: %s", job["id"], exc)
             self.report(job, "failed", reason)
-            return
-        self.print_on_receipt_printer(job, data)
+            return None
 
     def print_labels(self, job: dict) -> None:
         document = job.get("document") or {}
@@ -312,13 +338,7 @@ class Printerd:
             if self.printer is None:
                 self.report(job, "failed", "no_printer")
                 return
-            try:
-                data = self.printer.render_labels(document)
-            except Exception as exc:  # noqa: BLE001 - a label that cannot be drawn must not jam printing
-                log.error("label job %s cannot be rendered: %s", job["id"], exc)
-                self.report(job, "failed", getattr(exc, "reason", "") or "layout")
-                return
-            self.print_on_receipt_printer(job, data)
+            self.print_on_receipt_printer(job, lambda printer: printer.render_labels(document))
             return
         if self.labels is None:
             log.error("label job %s: no label printer is configured", job["id"])
@@ -341,11 +361,27 @@ class Printerd:
                  len(document.get("labels", [])), len(data), self.labels.name)
         self.report(job, "printed")
 
-    def print_on_receipt_printer(self, job: dict, data: bytes) -> None:
-        """Print ``data`` once the printer is ready, confirmed by its status after."""
+    def print_on_receipt_printer(self, job: dict, render) -> None:
+        """Print what ``render(printer)`` draws once the printer is ready, confirmed by its
+        status after. When the settings page changes the printer while the job waits (paper,
+        cover), it is drawn again for the new one: its code page, profile and width."""
+        printer = self.printer
+        data = self._render(job, render)
+        if data is None:
+            return
         told, told_at = None, 0.0
         while not self.daemon.stop.is_set():
             self.daemon.alive()
+            if self.printer is not printer:
+                if self.printer is None:
+                    log.error("job %s not printed: the printer was switched off", job["id"])
+                    self.report(job, "failed", "no_printer")
+                    return
+                printer = self.printer
+                log.info("job %s drawn again for %s", job["id"], printer.name)
+                data = self._render(job, render)
+                if data is None:
+                    return
             before = self.check_status(force=True)
             if before["ready"]:
                 try:
@@ -375,6 +411,7 @@ class Printerd:
             # The sale's drawer kick, and labels for a printer of their own, must not wait
             # behind a receipt stuck for paper.
             self.take_jobs_that_cannot_wait()
+            self.live.tick()   # the owner may be fixing the printer's settings meanwhile
             self.daemon.sleep(STATUS_EVERY)
 
     def take_jobs_that_cannot_wait(self) -> None:
@@ -392,6 +429,7 @@ class Printerd:
         backoff = Backoff()
         while not self.daemon.stop.is_set():
             self.daemon.alive()
+            self.live.tick()
             self.check_status()
             if self.pins.take_reprint_press():
                 self._reprint_button()
@@ -422,6 +460,71 @@ class Printerd:
         if code != 201:
             log.warning("reprint button refused: %s", (body or {}).get("error"))
 
+    # -- settings changed while running, device tests (issue 11; services/live_devices.py) --
+
+    def reconfigure(self, new) -> None:
+        """Close what the new configuration changes and open it again with the new values.
+        Raises when a part cannot be opened yet (a pin still held elsewhere): self.cfg then
+        stays the old one, so the retry redoes every changed part."""
+        old = self.cfg
+        if old.printer.as_dict() != new.printer.as_dict() or \
+                old.drawer.open_when_high != new.drawer.open_when_high:
+            if self.printer is not None:
+                self.printer.close()
+            self.printer = Printer(new) if new.printer.backend != "none" else None
+            self._next_status = 0.0   # report the new printer's state at once
+        self.labels = LabelPrinter(new) \
+            if new.label_printer.backend in label_transport.DEVICE_BACKENDS else None
+        if old.drawer.open_alert_seconds != new.drawer.open_alert_seconds:
+            self.watch = DrawerWatch(new.drawer.open_alert_seconds or 10 ** 9)
+        if old.gpio.as_dict() != new.gpio.as_dict() or old.drawer.as_dict() != \
+                new.drawer.as_dict():
+            self._reopen_pins(old, new)
+        self.cfg = new
+        log.info("now printing on %s", self.printer.name if self.printer else "no printer")
+
+    def _reopen_pins(self, old, new) -> None:
+        """Close and open again only the parts whose keys changed (the drawer relay stays
+        while the LED moves); all of them, on a new pin factory, when the backend changed."""
+        new_backend = self.pin_factory is None or old.gpio.backend != new.gpio.backend
+        names = list(GpioParts.PART_KEYS) if new_backend else [
+            name for name, keys in GpioParts.PART_KEYS.items()
+            if any(getattr(getattr(old, s), k) != getattr(getattr(new, s), k) for s, k in keys)]
+        # Closed first: a part may move to the pin another one frees.
+        for name in names:
+            self.pins.close_part(name)
+        if new_backend and self.pin_factory is not None:
+            self.pin_factory.close()
+            self.pin_factory = None
+        if new.gpio.backend == "none" or not names:
+            return
+        if self.pin_factory is None:
+            from drivers.gpio import pin_factory
+            self.pin_factory = pin_factory(new.gpio.backend)
+        try:
+            self.pins.open_parts(new, self.pin_factory, names)
+        except Exception:
+            for name in names:      # free what it took; the retry opens them all again
+                self.pins.close_part(name)
+            raise
+
+    def device_command(self, action: str) -> dict:
+        """A test from the settings page: blink the status LED, or read the inputs."""
+        if action == "blink":
+            if self.pins.light is None:
+                raise DeviceTestFailed("no_led")
+            self.pins.led_test_until = time.monotonic() + LED_TEST_SECONDS
+            self.pins.light.show("printer")   # fast blink, then back to the real pattern
+            return {}
+        if action == "inputs":
+            out: dict = {}
+            if self.pins.button is not None:
+                out["button_pressed"] = bool(self.pins.button._button.is_pressed)
+            if self.pins.drawer_sensor is not None:
+                out["drawer_open"] = bool(self.pins.drawer_sensor.is_open)
+            return out
+        raise DeviceTestFailed("unknown_action")
+
     def close(self) -> None:
         if self.printer is not None:
             self.printer.close()
@@ -431,10 +534,20 @@ class Printerd:
 class GpioParts:
     """printerd's pins: status LED, reprint button, drawer relay and drawer switch."""
 
+    #: Each part and the configuration keys (section, name) it is opened with.
+    PART_KEYS = {"light": (("gpio", "status_led_pin"),),
+                 "button": (("gpio", "button_pin"),),
+                 "relay": (("drawer", "kick"), ("drawer", "relay_pin"),
+                           ("drawer", "relay_pulse_ms")),
+                 "drawer_sensor": (("drawer", "sensor"), ("drawer", "sensor_pin"),
+                                   ("drawer", "open_when_high"))}
+
     def __init__(self, light=None, button=None, relay=None, drawer_sensor=None):
         self.light, self.button, self.relay = light, button, relay
         self.drawer_sensor = drawer_sensor
         self._pressed = threading.Event()
+        self.usb_watch = None   # appliance.backup.status.UsbLedWatch
+        self.led_test_until = 0.0   # the settings page's LED test blinks until then
 
     @classmethod
     def none(cls) -> "GpioParts":
@@ -442,23 +555,41 @@ class GpioParts:
 
     @classmethod
     def from_config(cls, cfg, factory) -> "GpioParts":
+        parts = cls()
+        try:
+            parts.open_parts(cfg, factory, list(cls.PART_KEYS))
+        except Exception:
+            parts.close()
+            raise
+        return parts
+
+    def open_parts(self, cfg, factory, names) -> None:
+        """Open the parts ``names`` (closed now) as ``cfg`` says."""
         from drivers.drawer.relay import RelayDrawer
         from drivers.drawer.sensor import DrawerSensor
         from drivers.indicators.button import ReprintButton
         from drivers.indicators.status_light import StatusLight
         g, d = cfg.gpio, cfg.drawer
-        parts = cls()
-        if g.status_led_pin:
-            parts.light = StatusLight(g.status_led_pin, factory)
-        if g.button_pin:
+        if "light" in names and g.status_led_pin:
+            from appliance.backup.status import UsbLedWatch
+            self.light = StatusLight(g.status_led_pin, factory)
+            self.usb_watch = UsbLedWatch(cfg.data_dir)
+        if "button" in names and g.button_pin:
             # gpiozero calls back on its own thread: only set a flag for the loop.
-            parts.button = ReprintButton(g.button_pin, factory, parts._pressed.set)
-        if d.kick == "gpio" and d.relay_pin:
-            parts.relay = RelayDrawer(d.relay_pin, factory, pulse_ms=d.relay_pulse_ms)
-        if d.sensor == "gpio" and d.sensor_pin:
-            parts.drawer_sensor = DrawerSensor(d.sensor_pin, factory,
-                                               open_when_high=d.open_when_high)
-        return parts
+            self.button = ReprintButton(g.button_pin, factory, self._pressed.set)
+        if "relay" in names and d.kick == "gpio" and d.relay_pin:
+            self.relay = RelayDrawer(d.relay_pin, factory, pulse_ms=d.relay_pulse_ms)
+        if "drawer_sensor" in names and d.sensor == "gpio" and d.sensor_pin:
+            self.drawer_sensor = DrawerSensor(d.sensor_pin, factory,
+                                              open_when_high=d.open_when_high)
+
+    def close_part(self, name: str) -> None:
+        part = getattr(self, name)
+        if part is not None:
+            part.close()
+            setattr(self, name, None)
+        if name == "light":
+            self.usb_watch = None
 
     def take_reprint_press(self) -> bool:
         if self._pressed.is_set():
@@ -468,8 +599,10 @@ class GpioParts:
 
     def show(self, *, printer_ok: bool, uplink_ok: bool, error: bool,
              low_stock: bool = False) -> None:
-        if self.light is not None:
-            self.light.show(pattern_for(printer_ok, uplink_ok, error, low_stock))
+        if self.light is not None and time.monotonic() >= self.led_test_until:
+            # A USB backup in progress (or just finished) is shown over everything else.
+            usb = self.usb_watch.pattern() if self.usb_watch is not None else None
+            self.light.show(usb or pattern_for(printer_ok, uplink_ok, error, low_stock))
 
     def close(self) -> None:
         for part in (self.light, self.button, self.relay, self.drawer_sensor):
@@ -481,11 +614,12 @@ def serve(cfg) -> None:
     daemon = Daemon("printerd")
     daemon.install_signals()
     client = CoreClient.from_config(cfg, "printerd")
-    pins = GpioParts.none()
+    pins, factory = GpioParts.none(), None
     if cfg.gpio.backend != "none":
         from drivers.gpio import pin_factory
-        pins = GpioParts.from_config(cfg, pin_factory(cfg.gpio.backend))
-    worker = Printerd(cfg, client, daemon, pins=pins)
+        factory = pin_factory(cfg.gpio.backend)
+        pins = GpioParts.from_config(cfg, factory)
+    worker = Printerd(cfg, client, daemon, pins=pins, pin_factory=factory)
     name = worker.printer.name if worker.printer else "no printer"
     daemon.ready(f"printing on {name}")
     try:

@@ -18,6 +18,7 @@ import uuid
 from appliance.backoff import Backoff
 
 from .daemon import CoreClient, CoreUnreachable, Daemon
+from .live_devices import DeviceTestFailed, Live
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +51,12 @@ def _serial(device: str, baudrate: int):
 
 class Scannerd:
     def __init__(self, cfg, client: CoreClient, daemon: Daemon, sources: list, *,
-                 buzzer=None, door=None):
+                 buzzer=None, door=None, pin_factory=None):
         self.cfg = cfg
+        self.pin_factory = pin_factory
+        # The scanners' own stop: set to swap them when the settings page changes them.
+        self._sources_stop = threading.Event()
+        self.live = Live(self, "scannerd", ("scanner", "gpio"))
         self.client = client
         self.daemon = daemon
         self.sources = sources
@@ -71,7 +76,7 @@ class Scannerd:
 
     def start(self) -> None:
         for src in self.sources:
-            t = threading.Thread(target=src.run, args=(self._emit, self.daemon.stop),
+            t = threading.Thread(target=src.run, args=(self._emit, self._sources_stop),
                                  name=f"scanner {src.describe()}", daemon=True)
             t.start()
             self.threads.append(t)
@@ -131,6 +136,7 @@ class Scannerd:
             else:
                 log.error("a scanner loop is stuck; not feeding the watchdog")
             self.report_door()
+            self.live.tick()
             try:
                 device, code, _at = self.codes.get(timeout=0.5)
             except queue.Empty:
@@ -139,29 +145,90 @@ class Scannerd:
 
     def close(self) -> None:
         self.daemon.stop.set()
+        self._sources_stop.set()
         for t in self.threads:
             t.join(timeout=2)
         for part in (self.buzzer, self.door):
             if part is not None:
                 part.close()
 
+    # -- settings changed while running, device tests (issue 11; services/live_devices.py) --
+
+    def reconfigure(self, new) -> None:
+        """Swap the scanners and the buzzer and door pins for the new configuration
+        (self.cfg changes last: a part that fails is tried again, see Printerd.reconfigure)."""
+        old = self.cfg
+        if old.scanner.as_dict() != new.scanner.as_dict():
+            self._sources_stop.set()
+            for t in self.threads:
+                t.join(timeout=2)
+            for src in self.sources:
+                src.close()
+            self._sources_stop = threading.Event()
+            self.threads = []
+            self.sources = sources_from_config(new)
+            self.start()
+            log.info("now reading %s", ", ".join(s.describe() for s in self.sources)
+                     or "no scanner")
+        if old.gpio.as_dict() != new.gpio.as_dict():
+            if self.door is not None:
+                self._door_unsent += self.door.take()   # counted visitors are kept
+            for part in (self.buzzer, self.door):
+                if part is not None:
+                    part.close()
+            self.buzzer = self.door = None
+            if new.gpio.backend != "none":
+                if self.pin_factory is None or old.gpio.backend != new.gpio.backend:
+                    from drivers.gpio import pin_factory
+                    self.pin_factory = pin_factory(new.gpio.backend)
+                try:
+                    self.buzzer, self.door = gpio_parts(new, self.pin_factory)
+                except Exception:
+                    # Free the pins it took before failing; a fresh factory next time.
+                    self.pin_factory.close()
+                    self.pin_factory = None
+                    raise
+        self.cfg = new
+
+    def device_command(self, action: str) -> dict:
+        """A test from the settings page: beep, or read the door counter."""
+        if action == "beep":
+            if self.buzzer is None:
+                raise DeviceTestFailed("no_buzzer")
+            self.buzzer.ok()
+            return {}
+        if action == "inputs":
+            if self.door is None:
+                return {}
+            return {"door_active": bool(self.door._sensor.is_active),
+                    "door_count": self.door.total()}
+        raise DeviceTestFailed("unknown_action")
+
+
+def gpio_parts(cfg, factory) -> tuple:
+    """scannerd's pins: (buzzer or None, door counter or None)."""
+    buzzer = door = None
+    if cfg.gpio.buzzer_pin:
+        from drivers.indicators.buzzer import Buzzer
+        buzzer = Buzzer(cfg.gpio.buzzer_pin, factory)
+    if cfg.gpio.door_pin:
+        from drivers.indicators.door_counter import DoorCounter
+        door = DoorCounter(cfg.gpio.door_pin, factory)
+    return buzzer, door
+
 
 def serve(cfg) -> None:
     daemon = Daemon("scannerd")
     daemon.install_signals()
     client = CoreClient.from_config(cfg, "scannerd")
-    buzzer = door = None
+    buzzer = door = factory = None
     if cfg.gpio.backend != "none":
         from drivers.gpio import pin_factory
         factory = pin_factory(cfg.gpio.backend)
-        if cfg.gpio.buzzer_pin:
-            from drivers.indicators.buzzer import Buzzer
-            buzzer = Buzzer(cfg.gpio.buzzer_pin, factory)
-        if cfg.gpio.door_pin:
-            from drivers.indicators.door_counter import DoorCounter
-            door = DoorCounter(cfg.gpio.door_pin, factory)
+        buzzer, door = gpio_parts(cfg, factory)
     sources = sources_from_config(cfg)
-    worker = Scannerd(cfg, client, daemon, sources, buzzer=buzzer, door=door)
+    worker = Scannerd(cfg, client, daemon, sources, buzzer=buzzer, door=door,
+                      pin_factory=factory)
     names = ", ".join(s.describe() for s in sources) or "no scanner configured"
     daemon.ready(f"reading {names}")
     try:

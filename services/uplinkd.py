@@ -16,8 +16,10 @@ thread, so the journal keeps flowing meanwhile.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import shutil
+import sys
 import threading
 import time
 from datetime import datetime, timezone
@@ -30,7 +32,10 @@ from appliance.backoff import Backoff
 from appliance.clock import SystemClock, format_ts, parse_ts
 from appliance.ledger import open_readonly
 from appliance.ledger.records import Record
-from appliance.secrets_file import secret
+from appliance.config import ConfigError
+from appliance.config_changes import reload as reload_config
+from appliance.config_watch import ConfigWatch
+from appliance.headoffice_link import broker_password, classify
 from appliance.uplink import contract
 from appliance.uplink.state import UplinkState
 
@@ -40,6 +45,10 @@ from .notify_relay import Relay, relay_wanted
 log = logging.getLogger(__name__)
 
 REPORT_EVERY = 5.0      # seconds between reports of the link's state to core
+#: What uplinkd's connection depends on: a change to any of these (settings page, issue 11)
+#: makes it reconnect with the new values, keeping its cursor.
+LINK_KEYS = ("host", "port", "tls", "prefix", "ca_file", "client_cert", "client_key",
+             "username", "keepalive", "window")
 IDLE_POLL = 0.05        # seconds between looks at the journal when nothing else happens
 
 
@@ -57,6 +66,7 @@ class Uplink:
         self.state = UplinkState(cfg.uplink_dir)
         self.events: queue.Queue = queue.Queue()
         self.journal = None
+        self.floor = 1   # ledger meta first_seq: records below are a predecessor's (issue 11)
         self.connected = False
         self.inflight: dict[int, int] = {}       # paho mid -> seq
         self.next_seq = self.state.acked_seq + 1
@@ -69,6 +79,18 @@ class Uplink:
         self.next_hb = 0.0
         self.next_report = 0.0
         self.clock = SystemClock(cfg.clock.sync_flag, cfg.clock.assume_synced)
+        #: shop.store_id or shop.device_id changed (the setup page): the loop ends, and
+        #: serve() starts this program again with them (topics, client id, Will and the
+        #: records' identity all hang on them)
+        self.reexec = False
+        # issue 11: the link's health for the settings page, and live reconfiguration
+        self.connected_since: str | None = None
+        self.last_error: dict | None = None      # {"kind", "detail", "at"}
+        self.last_heartbeat: str | None = None
+        self.acked_at: str | None = _acked_at(cfg.uplink_dir)
+        self.watch = ConfigWatch(cfg, _link_files)
+        self._link_stats = _stats(_link_files(cfg))
+        self._password: str | None = None     # what the client logs in with (never logged)
         self.client = self._make_client() if self.m.host else None
         self.work: queue.Queue = queue.Queue()   # commands for core, in arrival order
         self.running: set[str] = set()           # their ids, until core has answered
@@ -88,11 +110,20 @@ class Uplink:
                         client_id=f"tillbox-{self.store}-{self.device}",
                         protocol=mqtt.MQTTv5)
         if self.m.tls:
-            c.tls_set(ca_certs=self.m.ca_file or None, certfile=self.m.client_cert or None,
-                      keyfile=self.m.client_key or None)
+            try:
+                c.tls_set(ca_certs=self.m.ca_file or None, certfile=self.m.client_cert or None,
+                          keyfile=self.m.client_key or None)
+            except (OSError, ValueError) as exc:   # a missing or unreadable certificate
+                self.failed({"kind": "tls", "detail": f"cannot load the certificates: {exc}"})
+                return None
         if self.m.username:
-            c.username_pw_set(self.m.username,
-                              secret(self.cfg.paths.secrets, "mqtt", "password") or None)
+            try:
+                password = broker_password(self.cfg)
+            except ConfigError as exc:
+                self.failed({"kind": "other", "detail": str(exc)})
+                password = ""
+            c.username_pw_set(self.m.username, password or None)
+            self._password = password
         c.reconnect_delay_set(1, 60)
         c.max_inflight_messages_set(self.m.window)
         c.max_queued_messages_set(0)
@@ -102,6 +133,8 @@ class Uplink:
         c.on_publish = lambda _c, _u, mid, rc, _p: put(("puback", mid, rc))
         c.on_message = lambda _c, _u, msg: put(("message", msg.topic, msg.payload))
         c.on_subscribe = lambda _c, _u, mid, rcs, _p: put(("suback", mid, rcs))
+        # paho calls this inside its `except OSError`: the exception says why (DNS, TLS...)
+        c.on_connect_fail = lambda _c, _u: put(("connect_fail", c, sys.exc_info()[1]))
         self._set_will(c)
         return c
 
@@ -120,21 +153,37 @@ class Uplink:
 
     # -- the loop ---------------------------------------------------------------------------
 
+    def failed(self, error: dict) -> None:
+        """Remember why the link is down, for the settings page (never a secret)."""
+        error = {**error, "at": format_ts(_now())}
+        if self.last_error is None or (self.last_error["kind"], self.last_error["detail"]) != \
+                (error["kind"], error["detail"]):
+            log.warning("head-office link: %s: %s", error["kind"], error["detail"])
+            self.next_report = 0.0      # the settings page shows it at once
+        self.last_error = error
+
     def start(self) -> None:
         if self.client is None:
-            log.info("mqtt.host is empty: this box is not linked to head office")
+            if self.m.host:
+                log.error("not connecting to head office: %s", (self.last_error or {}).get(
+                    "detail", ""))
+            else:
+                log.info("mqtt.host is empty: this box is not linked to head office")
             return
         log.info("connecting to head office at %s:%s (%s)", self.m.host, self.m.port,
                  "TLS" if self.m.tls else "no TLS")
-        self.worker.start()
-        if self.relay is not None:
+        if not self.worker.is_alive() and self.worker.ident is None:
+            self.worker.start()
+        if self.relay is not None and self.relay.thread.ident is None:
+            # once: start() runs again on every reconnect with new settings, and a thread
+            # can only be started once
             self.relay.start()
         self.client.connect_async(self.m.host, self.m.port, keepalive=self.m.keepalive)
         self.client.loop_start()
 
     def run(self) -> None:
         self.start()
-        while not self.daemon.stop.is_set():
+        while not self.daemon.stop.is_set() and not self.reexec:
             self.daemon.alive()
             try:
                 # Short: an idle link looks for new sales this often (the latency of a sale
@@ -144,6 +193,8 @@ class Uplink:
                 event = None
             if event is not None:
                 self.handle(event)
+            if self.watch.changed():
+                self.reconfigure()
             if self.connected:
                 self.pump()
                 self.check_stalled()
@@ -157,16 +208,24 @@ class Uplink:
             if rc.is_failure:
                 log.warning("head office broker refused the connection: %s", rc)
                 self.warning = f"connection refused: {rc}"
+                self.failed(classify(reason=rc))
                 return
             self.on_connected()
+        elif kind == "connect_fail":
+            if event[1] is self.client:      # not a client replaced since
+                self.failed(classify(event[2], tls=self.m.tls))
         elif kind == "disconnect":
             was = self.connected
             self.connected = False
+            self.connected_since = None
+            self.next_report = 0.0
             self.inflight.clear()
             if self.relay is not None:
                 self.relay.on_disconnect()
             if was:
                 log.warning("disconnected from head office: %s", event[1])
+                if getattr(event[1], "is_failure", False):
+                    self.failed({"kind": "lost", "detail": str(event[1])})
             # The next connection gets a new number, and its Will must say so.
             self._set_will(self.client)
         elif kind == "puback":
@@ -187,6 +246,10 @@ class Uplink:
         session = self.state.next_session()
         self.connected = True
         self.last_contact = format_ts(_now())
+        self.connected_since = self.last_contact
+        self.next_report = 0.0
+        if self.warning.startswith("connection refused"):
+            self.warning = ""
         self.inflight.clear()
         self.next_seq = self.state.acked_seq + 1   # resend everything head office lacks
         self.last_ack_move = time.monotonic()
@@ -203,6 +266,8 @@ class Uplink:
     def _journal(self):
         if self.journal is None:
             self.journal = open_readonly(self.cfg.ledger_path)
+            from appliance.replace.relink import first_seq
+            self.floor = first_seq(self.journal)
         return self.journal
 
     def head_seq(self) -> int:
@@ -217,9 +282,13 @@ class Uplink:
                    self.state.acked_seq + self.m.max_unacked - self.next_seq + 1)
         if room <= 0:
             return
-        rows = self._journal().execute(
+        journal = self._journal()
+        # Never a record below first_seq: those are the predecessor device's (a relinked
+        # box, docs/replacing-a-box.md), which head office holds under the old id.
+        rows = journal.execute(
             "SELECT seq, id, ts, clock_synced, type, actor, data, prev_hash, hash FROM journal"
-            " WHERE seq >= ? ORDER BY seq LIMIT ?", (self.next_seq, room)).fetchall()
+            " WHERE seq >= ? ORDER BY seq LIMIT ?", (max(self.next_seq, self.floor), room)
+        ).fetchall()
         for row in rows:
             record = Record.from_row(row)
             payload = contract.encode(contract.journal_payload(record, self.store, self.device))
@@ -322,6 +391,7 @@ class Uplink:
             # box, whose cursor lagged): no need to send them again.
             self.next_seq = max(self.next_seq, seq + 1)
         self.state.set_acked(seq)
+        self.acked_at = format_ts(_now())
         self.last_ack_move = time.monotonic()
 
     def on_command(self, name: str, payload: dict) -> None:
@@ -386,6 +456,8 @@ class Uplink:
             else:
                 outcome = (("done", (body or {}).get("detail", "")) if status in (200, 201)
                            else ("failed", (body or {}).get("error", f"core answered {status}")))
+                if name in contract.REJECTED_ON_4XX and 400 <= status < 500:   # issue 11
+                    outcome = ("rejected", outcome[1])
             self.events.put(("cmd_done", cmd_id, *outcome))
 
     def cmd_ack(self, cmd_id: str, status: str, detail: str, *, remember: bool = True) -> None:
@@ -393,6 +465,8 @@ class Uplink:
             log.warning("command %s %s: %s", cmd_id, status, detail)
         if remember and status != "accepted":
             self.state.remember(cmd_id, status, detail)
+        if self.client is None:     # unlinked meanwhile (settings page): nothing to tell
+            return
         self.client.publish(self.t("cmd_ack"), contract.encode(
             {"id": cmd_id, "status": status, "detail": detail}), qos=1)
 
@@ -406,11 +480,15 @@ class Uplink:
                                           (self.state.acked_seq + 1,)).fetchone()
             if row:
                 oldest = max(0, int((_now() - parse_ts(row[0])).total_seconds()))
-        return {"linked": self.client is not None, "connected": self.connected,
+        return {"linked": bool(self.m.host), "connected": self.connected,
                 "session": self.state.session, "last_seq": head,
                 "acked_seq": self.state.acked_seq, "backlog": head - self.state.acked_seq,
                 "oldest_unacked_age_s": oldest, "last_contact": self.last_contact,
-                "warning": self.warning}
+                "warning": self.warning,
+                # issue 11: the settings page's health view
+                "broker": f"{self.m.host}:{self.m.port}" if self.m.host else "",
+                "connected_since": self.connected_since, "last_error": self.last_error,
+                "acked_at": self.acked_at, "last_heartbeat": self.last_heartbeat}
 
     def heartbeat(self) -> None:
         if time.monotonic() < self.next_hb:
@@ -432,6 +510,7 @@ class Uplink:
             "disk_free_mb": shutil.disk_usage(self.cfg.data_dir).free // 2 ** 20,
             "uptime_s": _uptime(), "clock_synced": self.clock.synced(),
             "version": __version__, "warning": self.warning}), qos=0)
+        self.last_heartbeat = format_ts(_now())
 
     def _low_stock(self) -> int | None:
         """Items at or below their low-stock level, from core (it knows the catalog and the
@@ -453,6 +532,78 @@ class Uplink:
             self.core.call("PUT", "/device/uplink", self.summary(), timeout=2)
         except CoreUnreachable:
             pass
+
+    # -- settings changed on the page (issue 11) --------------------------------------------
+
+    def reconfigure(self) -> None:
+        """A configuration file changed: reload, and when the link's settings differ,
+        disconnect cleanly and connect with the new ones. The cursor, session counter and
+        commands seen stay; everything above the ack is sent again, as after any reconnect."""
+        try:
+            new = reload_config(self.cfg)
+        except ConfigError as exc:
+            log.error("configuration changed but cannot be used (keeping the old): %s", exc)
+            return
+        self.watch.rebase(new)
+        if (new.shop.store_id, new.shop.device_id) != (self.store, self.device):
+            log.info("this box is now store %s, device %s (was %s, %s): starting again with "
+                     "them", new.shop.store_id, new.shop.device_id, self.store, self.device)
+            self.reexec = True
+            return
+        try:
+            password = broker_password(new) if new.mqtt.username else None
+        except ConfigError as exc:
+            log.error("cannot read the broker password: %s", exc)
+            password = self._password
+        before = tuple(getattr(self.m, k) for k in LINK_KEYS)
+        after = tuple(getattr(new.mqtt, k) for k in LINK_KEYS)
+        files_changed = getattr(self, "_link_stats", None) != _stats(_link_files(new))
+        self._link_stats = _stats(_link_files(new))
+        if before == after and password == self._password and not files_changed:
+            self.cfg, self.m = new, new.mqtt      # other keys (heartbeat, ...) apply as they are
+            return
+        log.info("head-office link settings changed: reconnecting to %s",
+                 f"{new.mqtt.host}:{new.mqtt.port}" if new.mqtt.host else "nothing (unlinked)")
+        self._drop_client()
+        self.cfg, self.m = new, new.mqtt
+        self.last_error = None
+        self._password = None
+        self.client = self._make_client() if self.m.host else None
+        if self.client is not None and self.relay is None and self.core is not None and \
+                relay_wanted(new):
+            self.relay = Relay(self)     # started by start(), like the first one
+        self.start()
+
+    def _drop_client(self) -> None:
+        old, self.client = self.client, None
+        if old is not None:
+            if self.connected:
+                info = old.publish(self.t("status"), self._status_for(self.state.session, False),
+                                   qos=1, retain=True)
+                try:
+                    info.wait_for_publish(timeout=2)
+                except (RuntimeError, ValueError):
+                    pass
+            old.disconnect()
+            old.loop_stop()
+        self.connected = False
+        self.connected_since = None
+        self.inflight.clear()
+        if self.relay is not None:
+            self.relay.on_disconnect()
+        # The old client's connect, disconnect and PUBACK events mean nothing now; a finished
+        # command still needs its ack, and a message received (a command from head office,
+        # its ack) is handled as if it came just before the reconnect.
+        keep = []
+        while True:
+            try:
+                event = self.events.get_nowait()
+            except queue.Empty:
+                break
+            if event[0] in ("cmd_done", "message"):
+                keep.append(event)
+        for event in keep:
+            self.events.put(event)
 
     def close(self) -> None:
         self.work.put(None)
@@ -485,6 +636,34 @@ def _parse_time(value) -> datetime | None:
     return when if when.tzinfo is not None else None
 
 
+def _link_files(cfg) -> list:
+    """Files whose contents the connection uses besides the configuration itself."""
+    from appliance.headoffice_link import password_path
+    return [password_path(cfg), *(p for p in (cfg.mqtt.ca_file, cfg.mqtt.client_cert,
+                                              cfg.mqtt.client_key) if p)]
+
+
+def _stats(paths) -> tuple:
+    out = []
+    for p in paths:
+        try:
+            st = os.stat(p)
+            out.append((str(p), st.st_ino, st.st_size, st.st_mtime_ns))
+        except OSError:
+            out.append((str(p), None))
+    return tuple(out)
+
+
+def _acked_at(uplink_dir) -> str | None:
+    from appliance.durable import read_json
+    try:
+        at = read_json(uplink_dir / "cursor.json", {}).get("at")
+    except ValueError:
+        return None
+    return format_ts(datetime.fromtimestamp(at, timezone.utc)) if isinstance(at, (int, float)) \
+        else None
+
+
 def _uptime() -> int:
     try:
         with open("/proc/uptime") as fh:
@@ -498,6 +677,7 @@ def serve(cfg) -> None:
     daemon.install_signals()
     core = CoreClient.from_config(cfg, "uplinkd")
     uplink = Uplink(cfg, core, daemon)
+    log.info("uplinkd for store %s, device %s", cfg.shop.store_id, cfg.shop.device_id)
     daemon.ready(f"head office {cfg.mqtt.host}:{cfg.mqtt.port}" if cfg.mqtt.host
                  else "not linked to head office (mqtt.host is empty)")
     try:
@@ -505,3 +685,8 @@ def serve(cfg) -> None:
     finally:
         uplink.close()
         log.info("uplinkd stopped")
+    if uplink.reexec and not daemon.stop.is_set():
+        # The same process (systemd keeps its unit, no restart counted), the new identity.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])

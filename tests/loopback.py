@@ -20,6 +20,7 @@ class LoopbackServer:
         import threading
 
         from waitress.server import create_server
+        self.app = app
         self.server = create_server(app, host="127.0.0.1", port=port, threads=threads)
         self.port = self.server.effective_port
         self.url = f"http://127.0.0.1:{self.port}"
@@ -37,6 +38,11 @@ class LoopbackServer:
     def close(self) -> None:
         from waitress import wasyncore
         self._stopping.set()
+        # As core does (services/core.py): end the screens' event streams first, or each
+        # holds a worker until its next heartbeat and the dispatcher's shutdown times out.
+        events = getattr(self.app, "config", {}).get("EVENTS")
+        if events is not None:
+            events.close()
         wasyncore.close_all(self.server._map, ignore_all=True)
         self._thread.join(5)
         self.server.task_dispatcher.shutdown(timeout=3)

@@ -85,6 +85,8 @@ def script_strings() -> dict:
         "scan_no_counter": _("nobody is signed in at the counter to take this scan"),
         "scan_not_found": _("no product has barcode %(code)s", code="{code}"),
         "scan_member_not_found": _("no member has card %(code)s", code="{code}"),
+        "scan_scan_test": _("%(code)s went to the scan test on the settings page, not into "
+                            "this order: scan it again", code="{code}"),
         "drawer_failed": _("The drawer did not open: %(why)s", why="{why}"),
         "uplink_connected": _("Head office connected"),
         "uplink_backlog": _("Head office: %(n)s to send", n="{n}"),

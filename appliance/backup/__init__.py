@@ -1,7 +1,7 @@
 """Backups of the data directory, and restoring one (docs/backup.md).
 
 A backup is one file ``tillbox-backup-<UTC time>-seq<head seq>.tar`` (``.tar.enc`` when
-encrypted with the owner's passphrase) holding:
+encrypted: with a passphrase given for it, or to the box's backup key, :mod:`.keys`) holding:
 
 * ``manifest.json`` (first): format, device and store id, the journal copy's head seq and
   hash, the time, the tillbox version and the SHA-256 of every other member;
@@ -35,7 +35,7 @@ from typing import Callable
 from .. import __version__
 from ..durable import write_json
 from ..errors import ValidationError
-from ..ledger import open_readonly, verify
+from ..ledger import open_readonly, verify, verify_file
 from ..ledger.store import iter_records
 from .container import (BackupInvalid, DecryptingReader, EncryptingWriter, HashingWriter,
                         LimitedReader, check_trailer, is_encrypted)
@@ -46,9 +46,10 @@ audit = logging.getLogger("audit")
 FORMAT = 1
 NAME_RE = re.compile(r"^tillbox-backup-(\d{8}T\d{6}Z)-seq(\d+)\.tar(\.enc)?$")
 #: Top-level files and directories of the data directory a backup holds (besides ledger.db).
-FILES = ("format.json", "setup.toml", "receipt.key", "device.token")
+FILES = ("format.json", "setup.toml", "receipt.key", "device.token", "backup-key.json")
 DIRS = ("master", "uplink", "tls")
-MEMBER_RE = re.compile(r"^(ledger\.db|(format\.json|setup\.toml|receipt\.key|device\.token)"
+MEMBER_RE = re.compile(r"^(ledger\.db|(format\.json|setup\.toml|receipt\.key|device\.token"
+                       r"|backup-key\.json)"
                        r"|(master|uplink|tls)/[A-Za-z0-9_.@+-]+(/[A-Za-z0-9_.@+-]+)*)$")
 LEDGER_STEP_PAGES = 1024
 #: Written (durably) before a restore starts moving files and removed when it is done: core
@@ -142,12 +143,7 @@ def copy_ledger(src_path: Path, dest_path: Path, progress: Progress = _no_progre
 
 
 def _ledger_facts(path: Path) -> dict:
-    conn = open_readonly(path)
-    try:
-        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-        result = verify(iter_records(conn, stored=True))
-    finally:
-        conn.close()
+    meta, result = verify_file(path)
     if not result.ok:
         raise ValidationError(f"the ledger is broken, so it is not backed up: {result.line()}"
                               " (run `tillbox ledger verify`)")
@@ -198,10 +194,16 @@ def _tar_add(tar: tarfile.TarFile, name: str, data: bytes | None = None,
 
 
 def create_backup(cfg, *, dest: Path | None = None, passphrase: str | None = None,
+                  recipient: tuple[bytes, bytes] | None = None,
                   progress: Progress = _no_progress, now: float | None = None) -> Path:
     """Write one backup file of ``cfg``'s data directory; return its path.
 
-    Into ``dest`` (default ``<data>/backups``, then rotated to ``backup.keep`` files)."""
+    Into ``dest`` (default ``<data>/backups``, then rotated to ``backup.keep`` files).
+    Encrypted under ``passphrase``, or to ``recipient`` (the box's backup key, see
+    :func:`.keys.load_recipient`), or not at all."""
+    if passphrase is not None and recipient is not None:
+        raise ValueError("a backup is encrypted with a passphrase or to a key, not both")
+    encrypted = passphrase is not None or recipient is not None
     data_dir = cfg.data_dir
     ledger = cfg.ledger_path
     if not ledger.exists():
@@ -224,25 +226,28 @@ def create_backup(cfg, *, dest: Path | None = None, passphrase: str | None = Non
             "device_id": facts["device_id"], "store_id": facts["store_id"],
             "head_seq": facts["head_seq"], "head_hash": facts["head_hash"],
             "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
-            "tillbox_version": __version__, "encrypted": passphrase is not None,
+            "tillbox_version": __version__, "encrypted": encrypted,
+            "encryption": ("passphrase" if passphrase is not None
+                           else "key" if recipient is not None else None),
             "members": {"ledger.db": _file_sha(copy),
                         **{name: _sha(data) for name, data in sorted(files.items())}},
         }
         name = (f"tillbox-backup-{stamp}-seq{facts['head_seq']}.tar"
-                + (".enc" if passphrase is not None else ""))
+                + (".enc" if encrypted else ""))
         final = dest / name
         tmp = work / (name + ".part")
         with open(tmp, "wb") as raw:
             os.fchmod(raw.fileno(), 0o600)
             hashing = HashingWriter(raw)
-            sink = EncryptingWriter(hashing, passphrase) if passphrase is not None else hashing
+            sink = (EncryptingWriter(hashing, passphrase, recipient=recipient) if encrypted
+                    else hashing)
             with tarfile.open(fileobj=sink, mode="w|", format=tarfile.PAX_FORMAT) as tar:
                 _tar_add(tar, "manifest.json",
                          json.dumps(manifest, indent=1, sort_keys=True).encode("utf-8"))
                 _tar_add(tar, "ledger.db", path=copy)
                 for member, data in sorted(files.items()):
                     _tar_add(tar, member, data)
-            if passphrase is not None:
+            if encrypted:
                 sink.close()
             hashing.finish()
             raw.flush()

@@ -11,6 +11,15 @@ Encrypted layout (after the magic): salt (16), scrypt log2(n), r, p (1 byte each
 is sealed with nonce = prefix + i (4 bytes) and associated data = header + i + a final flag,
 so changed, reordered, dropped or appended chunks all fail authentication, and the stream
 must end with a chunk flagged final. The key is scrypt(passphrase, salt).
+
+Public-key layout (``X25519_MAGIC``; automatic backups once the owner has set a backup
+passphrase, see :mod:`.keys`): the recipient's public key (32), the recipient's private key
+wrapped with a key from the passphrase (salt 16, scrypt log2(n), r, p, nonce 12, sealed key
+48), an ephemeral public key (32) and the nonce prefix (8); then the same chunks. The chunk
+key is HKDF-SHA256 over X25519(ephemeral, recipient), bound to both public keys. Writing needs
+only the public key (the box never holds the passphrase); reading needs the passphrase, which
+unwraps the private key carried in the header, so a new box restores with the passphrase
+alone.
 """
 
 from __future__ import annotations
@@ -20,12 +29,20 @@ import os
 import struct
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from ..errors import ValidationError
 
 ENC_MAGIC = b"TILLBOX-BACKUP-AES256GCM-1\n"
+X25519_MAGIC = b"TILLBOX-BACKUP-X25519-AES256GCM-1\n"
+#: salt, scrypt parameters, nonce and the sealed 32-byte private key (+16 tag)
+WRAPPED_LEN = 16 + 3 + 12 + 48
+X25519_HEAD_LEN = len(X25519_MAGIC) + 32 + WRAPPED_LEN + 32 + 8
+HKDF_INFO = b"tillbox-backup-x25519-v1"
 TRAILER_TAG = b"\nTILLBOX-SHA256 "
 TRAILER_LEN = len(TRAILER_TAG) + 64 + 1
 CHUNK = 1 << 20
@@ -44,6 +61,37 @@ def derive_key(passphrase: str, salt: bytes, log2_n: int, r: int, p: int) -> byt
                             "(the file is damaged)")
     return Scrypt(salt=salt, length=32, n=1 << log2_n, r=r, p=p).derive(
         passphrase.encode("utf-8"))
+
+
+def wrap_private_key(private: bytes, public: bytes, passphrase: str) -> bytes:
+    """``private`` sealed under scrypt(passphrase): the WRAPPED_LEN bytes a header carries."""
+    salt, nonce = os.urandom(16), os.urandom(12)
+    params = bytes([SCRYPT_LOG2_N, SCRYPT_R, SCRYPT_P])
+    key = derive_key(passphrase, salt, SCRYPT_LOG2_N, SCRYPT_R, SCRYPT_P)
+    return salt + params + nonce + AESGCM(key).encrypt(nonce, private, X25519_MAGIC + public)
+
+
+def unwrap_private_key(wrapped: bytes, public: bytes, passphrase: str) -> bytes:
+    """The private key from :func:`wrap_private_key`; BackupInvalid for a wrong passphrase."""
+    if len(wrapped) != WRAPPED_LEN:
+        raise BackupInvalid("the backup's key block is damaged")
+    salt, (log2_n, r, p), nonce, sealed = (wrapped[:16], wrapped[16:19], wrapped[19:31],
+                                          wrapped[31:])
+    key = derive_key(passphrase, salt, log2_n, r, p)
+    try:
+        private = AESGCM(key).decrypt(nonce, sealed, X25519_MAGIC + public)
+    except InvalidTag:
+        raise BackupInvalid("wrong passphrase (or the encrypted data was altered)") from None
+    derived = X25519PrivateKey.from_private_bytes(private).public_key().public_bytes_raw()
+    if derived != public:
+        raise BackupInvalid("the backup's key block does not match its public key (the file "
+                            "was altered)")
+    return private
+
+
+def _chunk_key(shared: bytes, ephemeral: bytes, recipient: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=ephemeral + recipient,
+                info=HKDF_INFO).derive(shared)
 
 
 class HashingWriter:
@@ -68,11 +116,27 @@ class HashingWriter:
 class EncryptingWriter:
     """A write-only stream that encrypts into ``out`` (a :class:`HashingWriter`)."""
 
-    def __init__(self, out, passphrase: str):
+    def __init__(self, out, passphrase: str | None = None, *, recipient=None):
+        """Encrypt under ``passphrase``, or to ``recipient``: (public key, wrapped private key)
+        as :mod:`.keys` stores them (no passphrase needed)."""
         self.out = out
-        salt, prefix = os.urandom(16), os.urandom(8)
-        self.header = ENC_MAGIC + salt + bytes([SCRYPT_LOG2_N, SCRYPT_R, SCRYPT_P]) + prefix
-        self.aead = AESGCM(derive_key(passphrase, salt, SCRYPT_LOG2_N, SCRYPT_R, SCRYPT_P))
+        prefix = os.urandom(8)
+        if recipient is not None:
+            public, wrapped = recipient
+            if len(public) != 32 or len(wrapped) != WRAPPED_LEN:
+                raise ValidationError("the backup key is damaged: set the backup passphrase "
+                                      "again")
+            eph = X25519PrivateKey.generate()
+            eph_pub = eph.public_key().public_bytes_raw()
+            shared = eph.exchange(X25519PublicKey.from_public_bytes(public))
+            self.header = X25519_MAGIC + public + wrapped + eph_pub + prefix
+            self.aead = AESGCM(_chunk_key(shared, eph_pub, public))
+        else:
+            salt = os.urandom(16)
+            self.header = (ENC_MAGIC + salt + bytes([SCRYPT_LOG2_N, SCRYPT_R, SCRYPT_P])
+                           + prefix)
+            self.aead = AESGCM(derive_key(passphrase, salt, SCRYPT_LOG2_N, SCRYPT_R,
+                                          SCRYPT_P))
         self.prefix = prefix
         self.index = 0
         self.buf = bytearray()
@@ -119,14 +183,31 @@ class DecryptingReader:
 
     def __init__(self, src: LimitedReader, passphrase: str):
         self.src = src
-        head = self._exact(len(ENC_MAGIC) + 16 + 3 + 8, "its encryption header")
-        if not head.startswith(ENC_MAGIC):
-            raise BackupInvalid("not an encrypted tillbox backup")
-        salt = head[len(ENC_MAGIC):len(ENC_MAGIC) + 16]
-        log2_n, r, p = head[len(ENC_MAGIC) + 16:len(ENC_MAGIC) + 19]
+        head = self._exact(len(ENC_MAGIC), "its encryption header")
+        if head == X25519_MAGIC[:len(ENC_MAGIC)]:
+            head += self._exact(X25519_HEAD_LEN - len(ENC_MAGIC), "its encryption header")
+            if not head.startswith(X25519_MAGIC):
+                raise BackupInvalid("not an encrypted tillbox backup")
+            at = len(X25519_MAGIC)
+            public = head[at:at + 32]
+            wrapped = head[at + 32:at + 32 + WRAPPED_LEN]
+            eph_pub = head[at + 32 + WRAPPED_LEN:at + 64 + WRAPPED_LEN]
+            private = unwrap_private_key(wrapped, public, passphrase)
+            try:
+                shared = X25519PrivateKey.from_private_bytes(private).exchange(
+                    X25519PublicKey.from_public_bytes(eph_pub))
+            except ValueError:
+                raise BackupInvalid("the encryption header is damaged") from None
+            self.aead = AESGCM(_chunk_key(shared, eph_pub, public))
+        else:
+            head += self._exact(16 + 3 + 8, "its encryption header")
+            if not head.startswith(ENC_MAGIC):
+                raise BackupInvalid("not an encrypted tillbox backup")
+            salt = head[len(ENC_MAGIC):len(ENC_MAGIC) + 16]
+            log2_n, r, p = head[len(ENC_MAGIC) + 16:len(ENC_MAGIC) + 19]
+            self.aead = AESGCM(derive_key(passphrase, salt, log2_n, r, p))
         self.prefix = head[-8:]
         self.header = head
-        self.aead = AESGCM(derive_key(passphrase, salt, log2_n, r, p))
         self.index = 0
         self.done = False
         self.buf = b""
@@ -197,5 +278,15 @@ def check_trailer(path, progress=None) -> int:
 
 
 def is_encrypted(path) -> bool:
+    return encryption_of(path) is not None
+
+
+def encryption_of(path) -> str | None:
+    """``"passphrase"``, ``"key"`` (to the box's backup key) or None (plain)."""
     with open(path, "rb") as fh:
-        return fh.read(len(ENC_MAGIC)) == ENC_MAGIC
+        head = fh.read(len(X25519_MAGIC))
+    if head.startswith(ENC_MAGIC):
+        return "passphrase"
+    if head == X25519_MAGIC:
+        return "key"
+    return None

@@ -9,10 +9,12 @@ filesystem is synced: only then is the stick safe to pull.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
 import shutil
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from .container import BackupInvalid, check_trailer
 
 STICK_ROOTS = ("/media", "/run/media")
 STICK_FILESYSTEMS = {"vfat", "exfat", "ntfs", "ntfs3", "fuseblk", "ext2", "ext3", "ext4",
-                     "btrfs", "xfs"}
+                     "btrfs", "xfs"}   # a stick mounted by hand (the automatic copy: usbauto)
 STICK_DIR = "tillbox-backups"
 BLOCK = 1 << 20
 
@@ -62,11 +64,14 @@ def find_sticks(roots=STICK_ROOTS, mounts: str = "/proc/mounts") -> list[Stick]:
     return found
 
 
-def _sha(path: Path, *, uncached: bool = False, progress=None) -> str:
+def _sha(path: Path, *, uncached: bool = False, progress=None, dir_fd: int | None = None
+         ) -> str:
+    """SHA-256 of ``path`` (a name inside ``dir_fd`` when given), never through a symlink."""
     h = hashlib.sha256()
-    size = path.stat().st_size
-    done = 0
-    with open(path, "rb") as fh:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=dir_fd)
+    with open(fd, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        done = 0
         if uncached:
             # Drop the pages just written so the read-back comes from the stick itself.
             os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
@@ -76,6 +81,27 @@ def _sha(path: Path, *, uncached: bool = False, progress=None) -> str:
             if progress:
                 progress("verify", done, size)
     return h.hexdigest()
+
+
+def _open_stick_dir(target_dir: Path) -> int:
+    """The stick's ``tillbox-backups`` directory, made when missing, opened without following
+    a symlink. The stick is not ours: a ``tillbox-backups`` that is a symlink (into the box's
+    own data, say) or not a directory is refused, never written through."""
+    try:
+        os.mkdir(target_dir, 0o700)   # the keys are in a plain backup; never follows a link
+    except FileExistsError:
+        pass
+    st = os.lstat(target_dir)
+    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+        raise StickError(f"{target_dir} on the stick is not a plain directory (a link or a "
+                         "file): nothing was written; use another stick or remove it")
+    try:
+        return os.open(target_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise StickError(f"{target_dir} on the stick is not a plain directory: nothing "
+                             "was written") from None
+        raise
 
 
 def copy_to_stick(backup: Path, stick: Path, progress=None) -> Path:
@@ -94,12 +120,22 @@ def copy_to_stick(backup: Path, stick: Path, progress=None) -> Path:
         raise StickError(f"the stick at {stick} has {free // BLOCK} MB free; the backup needs "
                          f"{size // BLOCK + 1} MB: delete old backups from it or use a bigger one")
     target_dir = stick / STICK_DIR
-    target = target_dir / backup.name
-    tmp = target_dir / f".{backup.name}.part"
+    name, tmp = backup.name, f".{backup.name}.part"
     src_hash = hashlib.sha256()
+    dfd = None
     try:
-        target_dir.mkdir(exist_ok=True, mode=0o700)   # the keys are in a plain backup
-        with open(backup, "rb") as src, open(tmp, "wb") as dst:
+        # Every name below is resolved inside the directory's fd, and none is followed when it
+        # is a symlink: a crafted stick cannot make the box (root, for the automatic copy)
+        # write anywhere but into this directory.
+        dfd = _open_stick_dir(target_dir)
+        try:
+            if not stat.S_ISDIR(os.lstat(tmp, dir_fd=dfd).st_mode):
+                os.unlink(tmp, dir_fd=dfd)   # a stale .part (or a link): unlink never follows
+        except FileNotFoundError:
+            pass
+        out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                      0o600, dir_fd=dfd)
+        with open(backup, "rb") as src, open(out, "wb") as dst:
             os.fchmod(dst.fileno(), 0o600)
             done = 0
             for block in iter(lambda: src.read(BLOCK), b""):
@@ -110,21 +146,26 @@ def copy_to_stick(backup: Path, stick: Path, progress=None) -> Path:
                     progress("copy", done, size)
             dst.flush()
             os.fsync(dst.fileno())
-        os.replace(tmp, target)
-        fd = os.open(target_dir, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        # rename() replaces the directory entry itself: a symlink of that name is replaced,
+        # never followed.
+        os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
+        os.fsync(dfd)
+        same = _sha(name, uncached=True, progress=progress, dir_fd=dfd) == src_hash.hexdigest()
+        if not same:
+            os.unlink(name, dir_fd=dfd)
     except OSError as exc:
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:
-            pass
+        if dfd is not None:
+            try:
+                os.unlink(tmp, dir_fd=dfd)
+            except OSError:
+                pass
         raise StickError(f"writing to the stick at {stick} failed: "
                          f"{exc.strerror or exc}") from None
-    if _sha(target, uncached=True, progress=progress) != src_hash.hexdigest():
-        target.unlink(missing_ok=True)
+    finally:
+        if dfd is not None:
+            os.close(dfd)
+    target = target_dir / name
+    if not same:
         raise StickError(f"the copy on the stick at {stick} reads back differently from the "
                          "backup: the stick is failing, use another one")
     fd = os.open(stick, os.O_RDONLY)

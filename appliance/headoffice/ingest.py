@@ -49,6 +49,10 @@ BAD_PREV_LINK = "bad_prev_link"    # prev_hash is not the stored previous record
 BAD_NEXT_LINK = "bad_next_link"    # the stored next record does not link to this one
 CONFLICT = "conflict"              # another record with this seq is stored already
 INTERNAL = "internal_error"        # a bug here; the record can be resent after a fix
+# issue 11: replacing a box (docs/replacing-a-box.md)
+BAD_LINK = "bad_link"              # a device.linked head office cannot tie to its predecessor
+SUPERSEDED = "superseded"          # an old device's record after its successor's link
+LINK_TYPE = "device.linked"
 
 
 @dataclass
@@ -129,7 +133,24 @@ def accept_journal(db: HeadOfficeStore, store: str, device: str, raw: bytes, *, 
         if existing[1] == rec.hash:
             return Outcome("duplicate", rec.seq)
         return reject(CONFLICT, f"a different record {rec.seq} is stored already")
-    if rec.seq == 1:
+    linked = None
+    if rec.type == LINK_TYPE:
+        problem, linked = _link_problem(db, store, device, rec)
+        if problem:
+            return reject(BAD_LINK, problem)
+    else:
+        succ = db.successor_of(store, device)
+        if succ is not None and rec.seq > succ["pred_seq"]:
+            return reject(SUPERSEDED, f"device {device} continues as {succ['store']}/"
+                          f"{succ['device']} after its seq {succ['pred_seq']}: this box must "
+                          "not sell under the old id any more")
+        link = db.link_of(store, device)
+        if link is not None and rec.seq < link["first_seq"]:
+            return reject(BAD_LINK, f"device {device}'s journal starts at its device.linked "
+                          f"(seq {link['first_seq']})")
+    if linked is not None:
+        pass  # the link checked its predecessor; seq - 1 is another device's record
+    elif rec.seq == 1:
         if rec.prev_hash != GENESIS_HASH:
             return reject(BAD_PREV_LINK, "record 1 does not start the chain")
     else:
@@ -142,12 +163,61 @@ def accept_journal(db: HeadOfficeStore, store: str, device: str, raw: bytes, *, 
         return reject(BAD_NEXT_LINK, f"stored record {rec.seq + 1} does not link to record "
                       f"{rec.seq}")
     if db.insert_record(store, device, rec, at, ingested_by):
+        if linked is not None:
+            # The new device's chain continues the predecessor's: 1..seq-1 count as held.
+            db.add_link(store, device, rec.seq, linked, at)
+            db.save_progress(store, device, rec.seq - 1, at)
+            log.info("device %s/%s continues %s/%s after its seq %d", store, device,
+                     linked["store"], linked["device"], linked["seq"])
         return Outcome("stored", rec.seq)
     # Another writer stored this seq in between (only without the per-device lock).
     existing = db.record_hashes(store, device, rec.seq)
     if existing is not None and existing[1] == rec.hash:
         return Outcome("duplicate", rec.seq)
     return reject(CONFLICT, f"a different record {rec.seq} is stored already")
+
+
+def _link_problem(db: HeadOfficeStore, store: str, device: str, rec: Record
+                  ) -> tuple[str, dict | None]:
+    """Why a ``device.linked`` record cannot be stored ("" when it can), and its predecessor.
+
+    It must name a record head office holds of the same store (store, device, seq, hash),
+    follow it directly
+    (seq + 1, prev_hash = its hash), be the new device's first record, and be the only
+    successor of that device."""
+    pred = rec.data.get("predecessor")
+    if not (isinstance(pred, dict) and all(isinstance(pred.get(k), str) and pred.get(k)
+                                           for k in ("store", "device", "hash"))
+            and isinstance(pred.get("seq"), int) and not isinstance(pred.get("seq"), bool)
+            and pred["seq"] >= 1):
+        return "device.linked without a predecessor {store, device, seq, hash}", None
+    pred = {k: pred[k] for k in ("store", "device", "seq", "hash")}
+    if pred["store"] != store:
+        # A box continues a device of its own store only: another store's ledger (its sales,
+        # stock and members) is not this store's history.
+        return (f"device.linked names a predecessor in another store ({pred['store']}/"
+                f"{pred['device']}): a box can only continue a device of its own store"), None
+    if (pred["store"], pred["device"]) == (store, device):
+        return "device.linked names its own device as predecessor", None
+    if rec.seq != pred["seq"] + 1 or rec.prev_hash != pred["hash"]:
+        return (f"device.linked (seq {rec.seq}) does not directly follow its predecessor's "
+                f"seq {pred['seq']}"), None
+    held = db.record_hashes(pred["store"], pred["device"], pred["seq"])
+    if held is None or held[1] != pred["hash"]:
+        return (f"head office does not hold {pred['store']}/{pred['device']} seq {pred['seq']}"
+                " with that hash (yet): its records must arrive first"), None
+    held_to = db.contiguous(pred["store"], pred["device"])
+    if held_to > pred["seq"]:
+        return (f"head office holds {pred['store']}/{pred['device']} up to seq {held_to}, after "
+                f"the seq {pred['seq']} this box links to: the box lacks those sales; rebuild "
+                "it from head office (tillbox headoffice export-device) and link again"), None
+    if db.contiguous(store, device) or db.link_of(store, device) is not None:
+        return f"device {device} already has a journal of its own", None
+    succ = db.successor_of(pred["store"], pred["device"])
+    if succ is not None:
+        return (f"{pred['store']}/{pred['device']} is already continued by "
+                f"{succ['store']}/{succ['device']}"), None
+    return "", pred
 
 
 def _reject(db, store, device, seq, hash_, reason, detail, text, at) -> Outcome:

@@ -63,6 +63,13 @@ _TABLES = [
         to_addr TEXT NOT NULL, language TEXT NOT NULL, event TEXT NOT NULL,
         subject TEXT NOT NULL, text TEXT NOT NULL, payload TEXT NOT NULL,
         received_at TEXT NOT NULL, sent_at TEXT, UNIQUE (store, device, id))""",
+    # issue 11: a device that continues another's journal under a new id (device.linked,
+    # docs/replacing-a-box.md): its chain starts at first_seq, after pred_device's pred_seq.
+    """CREATE TABLE IF NOT EXISTS device_links (
+        store TEXT NOT NULL, device TEXT NOT NULL, first_seq BIGINT NOT NULL,
+        pred_store TEXT NOT NULL, pred_device TEXT NOT NULL, pred_seq BIGINT NOT NULL,
+        pred_hash TEXT NOT NULL, linked_at TEXT NOT NULL, PRIMARY KEY (store, device),
+        UNIQUE (pred_store, pred_device))""",
     """CREATE TABLE IF NOT EXISTS cmd_acks (
         store TEXT NOT NULL, device TEXT NOT NULL, cmd_id TEXT NOT NULL, status TEXT NOT NULL,
         detail TEXT NOT NULL, payload TEXT NOT NULL, received_at TEXT NOT NULL,
@@ -355,6 +362,47 @@ class HeadOfficeStore:
             rows = cur.fetchall()
         for r in rows:
             yield r[0], r[1], r[2]
+
+    # -- device links (issue 11: replacing a box) -------------------------------------------
+
+    def add_link(self, store: str, device: str, first_seq: int, pred: dict, at: str) -> None:
+        self._x("INSERT INTO device_links (store, device, first_seq, pred_store, pred_device,"
+                " pred_seq, pred_hash, linked_at) VALUES (?,?,?,?,?,?,?,?)",
+                (store, device, first_seq, pred["store"], pred["device"], pred["seq"],
+                 pred["hash"], at))
+
+    def link_of(self, store: str, device: str) -> dict | None:
+        """The predecessor a device was linked from, or None."""
+        with self._lock:
+            row = self._x("SELECT first_seq, pred_store, pred_device, pred_seq, pred_hash FROM "
+                          "device_links WHERE store = ? AND device = ?", (store, device)
+                          ).fetchone()
+        return None if row is None else dict(zip(
+            ("first_seq", "store", "device", "seq", "hash"), row))
+
+    def successor_of(self, store: str, device: str) -> dict | None:
+        """The device that continues this one's journal, or None."""
+        with self._lock:
+            row = self._x("SELECT store, device, first_seq, pred_seq FROM device_links WHERE "
+                          "pred_store = ? AND pred_device = ?", (store, device)).fetchone()
+        return None if row is None else dict(zip(("store", "device", "first_seq", "pred_seq"),
+                                                 row))
+
+    def iter_records(self, store: str, device: str, from_seq: int = 1, to_seq: int | None = None,
+                     batch: int = 5000) -> Iterator[Record]:
+        """A device's stored records from ``from_seq`` (to ``to_seq``) in seq order, in batches."""
+        seq = from_seq - 1
+        while True:
+            with self._lock:
+                rows = self._x(f"SELECT {_RECORD_COLUMNS} FROM journal WHERE store = ? AND "
+                               "device = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+                               (store, device, seq, to_seq if to_seq is not None else 2**62,
+                                batch)).fetchall()
+            for r in rows:
+                yield StoredRecord(tuple(r)).to_record()
+            if len(rows) < batch:
+                return
+            seq = rows[-1][0]
 
     # -- everything else a device sends ----------------------------------------------------
 

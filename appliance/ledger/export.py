@@ -38,6 +38,9 @@ def read_jsonl(lines: Iterable[str]) -> Iterator[Record]:
         if not line.strip():
             continue
         try:
-            yield Record.from_dict(json.loads(line))
+            obj = json.loads(line)
+            if i == 1 and isinstance(obj, dict) and obj.get("kind") == "tillbox-device-journal":
+                continue  # the header of head office's export-device file (appliance.replace)
+            yield Record.from_dict(obj)
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"line {i} is not a journal record: {exc}") from None

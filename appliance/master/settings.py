@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from typing import Any, Callable, NamedTuple
+from urllib.parse import urlsplit
 
 from tinydb import TinyDB
 from tinydb.table import Document
@@ -34,14 +35,19 @@ class Setting(NamedTuple):
     description: str
 
 
+# Each check's message is a predicate that validate_setting puts after the setting's name
+# ("setting {key} {problem}"): made with appliance.i18n._ when the check runs, so a web
+# request gets it in the screen's language.
+
 def _max_len(n: int, *, required: bool = False, one_line: bool = True):
     def check(value: str) -> str | None:
         if required and not value.strip():
-            return "must not be empty"
+            return _("must not be empty")
         if len(value) > n:
-            return f"is {len(value)} characters long; at most {n} are allowed"
+            return _("is {length} characters long; at most {most} are allowed",
+                     length=len(value), most=n)
         if one_line and any(ch < " " for ch in value):
-            return "must be one line"
+            return _("must be one line")
         return None
     return check
 
@@ -49,31 +55,33 @@ def _max_len(n: int, *, required: bool = False, one_line: bool = True):
 def _one_of(*choices):
     def check(value) -> str | None:
         if value not in choices:
-            return f"must be one of {', '.join(str(c) for c in choices)} (got {value!r})"
+            return _("must be one of {choices} (got {value})",
+                     choices=", ".join(str(c) for c in choices), value=repr(value))
         return None
     return check
 
 
 def _amount_range(value: int) -> str | None:
     if not 0 <= value <= MAX_AMOUNT:
-        return "must be an amount in fen, 0 or more"
+        return _("must be an amount in fen, 0 or more")
     return None
 
 
 def _tenders(value: list) -> str | None:
     if not value:
-        return "must enable at least one way to pay"
+        return _("must enable at least one way to pay")
     for item in value:
         if item not in TENDER_METHODS:
-            return f"{item!r} is not a payment method; use {', '.join(TENDER_METHODS)}"
+            return _("{item} is not a payment method; use {methods}", item=repr(item),
+                     methods=", ".join(TENDER_METHODS))
     if len(set(value)) != len(value):
-        return "names a payment method twice"
+        return _("names a payment method twice")
     return None
 
 
 def _fen_per_point(value: int) -> str | None:
     if not 1 <= value <= 10_000:
-        return "must be from 1 to 10000 fen per point"
+        return _("must be from 1 to 10000 fen per point")
     return None
 
 
@@ -84,21 +92,92 @@ def _any(_value) -> str | None:
 def _days(low: int, high: int):
     def check(value: int) -> str | None:
         if not low <= value <= high:
-            return f"must be from {low} to {high} days"
+            return _("must be from {low} to {high} days", low=low, high=high)
         return None
     return check
 
 
 def _count(value: int) -> str | None:
     if not 0 <= value <= 1_000_000:
-        return "must be a count from 0 to 1000000"
+        return _("must be a count from 0 to 1000000")
     return None
 
 
 def _ean_prefix(value: str) -> str | None:
     if not (value.isdigit() and value.isascii() and 2 <= len(value) <= 7
             and value[:2] in {str(n) for n in range(20, 30)}):
-        return "must be 2 to 7 digits starting 20 to 29 (in-store EAN-13 codes)"
+        return _("must be 2 to 7 digits starting 20 to 29 (in-store EAN-13 codes)")
+    return None
+
+
+#: What a merchant's own collection code (收款码) may hold, per method: the prefixes the
+#: codes WeChat Pay and Alipay give shops (docs/settings.md "Payment"). A WeChat Pay code's
+#: https address must be on one of WECHAT_HOSTS (or a subdomain of WECHAT_DOMAINS).
+MERCHANT_QR_PREFIXES = {
+    "wechat": ("wxp://", "https://"),
+    # Alipay prints its codes in capitals (a denser QR): both spellings are the same code.
+    "alipay": ("https://qr.alipay.com/", "HTTPS://QR.ALIPAY.COM/"),
+}
+MERCHANT_QR_MAX = 300
+WECHAT_HOSTS = ("payapp.weixin.qq.com", "wx.tenpay.com")
+WECHAT_DOMAINS = ("weixin.qq.com", "wechat.com", "tenpay.com")
+ALIPAY_DOMAINS = ("alipay.com", "alipay.cn", "alipayobjects.com")
+
+
+def _host(value: str) -> str:
+    """The lower-case host of an https:// address ("" for anything else)."""
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return ""
+    return (parts.hostname or "") if parts.scheme.lower() == "https" else ""
+
+
+def _on(host: str, domains) -> bool:
+    return any(host == d or host.endswith("." + d) for d in domains)
+
+
+def _looks_wechat(value: str) -> bool:
+    host = _host(value)
+    return value.lower().startswith("wxp://") or host in WECHAT_HOSTS \
+        or _on(host, WECHAT_DOMAINS)
+
+
+def _looks_alipay(value: str) -> bool:
+    return value.lower().startswith("alipays://") or _on(_host(value), ALIPAY_DOMAINS)
+
+
+def _merchant_qr(method: str):
+    def check(value: str) -> str | None:
+        if value == "":
+            return None
+        if len(value) > MERCHANT_QR_MAX:
+            return _("is {length} characters long; at most {most} are allowed",
+                     length=len(value), most=MERCHANT_QR_MAX)
+        if any(ch <= " " or ch == "\x7f" for ch in value) or not value.isascii():
+            return _("must be the code's text, one line without spaces")
+        if method == "wechat":
+            if _looks_alipay(value):
+                return _("looks like an Alipay code: put it under Alipay; a WeChat Pay "
+                         "code starts wxp:// or is a WeChat Pay address")
+            if not (value.startswith("wxp://") or (value.startswith("https://")
+                                                    and _looks_wechat(value))):
+                return _("is not a WeChat Pay collection code (wxp://... or https://... on"
+                         " a WeChat Pay address such as payapp.weixin.qq.com)")
+        else:
+            if _looks_wechat(value):
+                return _("looks like a WeChat Pay code: put it under WeChat Pay; an Alipay "
+                         "code starts https://qr.alipay.com/")
+            if not value.startswith(MERCHANT_QR_PREFIXES[method]):
+                return _("is not an Alipay collection code (https://qr.alipay.com/...)")
+        return None
+    return check
+
+
+def _logo_hash(value: str) -> str | None:
+    # issue 11: the receipt logo's file in master data (appliance/printing/logo.py)
+    if value and not (len(value) == 64 and all(ch in "0123456789abcdef" for ch in value)):
+        return _("must be \"\" (no logo) or the 64 hex digits of an uploaded logo")
     return None
 
 
@@ -110,12 +189,12 @@ NOTIFY_EVENTS = ("order_ready", "order_shipped", "aftersales", "member_welcome",
 def _names(most: int, longest: int):
     def check(value: list) -> str | None:
         if len(value) > most:
-            return f"must list at most {most}"
+            return _("must list at most {most}", most=most)
         for item in value:
             if not isinstance(item, str) or not item.strip() or len(item) > longest:
-                return f"each must be a name of 1 to {longest} characters"
+                return _("each must be a name of 1 to {longest} characters", longest=longest)
         if len(set(value)) != len(value):
-            return "names one twice"
+            return _("names one twice")
         return None
     return check
 
@@ -123,9 +202,10 @@ def _names(most: int, longest: int):
 def _notify_events(value: list) -> str | None:
     for item in value:
         if item not in NOTIFY_EVENTS:
-            return f"{item!r} is not a notification; use {', '.join(NOTIFY_EVENTS)}"
+            return _("{item} is not a notification; use {events}", item=repr(item),
+                     events=", ".join(NOTIFY_EVENTS))
     if len(set(value)) != len(value):
-        return "names one twice"
+        return _("names one twice")
     return None
 
 
@@ -196,6 +276,28 @@ SETTINGS_SCHEMA: dict[str, Setting] = {
                                "language of messages to customers"),
     "notify.events": Setting(list, list(NOTIFY_EVENTS), _notify_events,
                              "what customers are told about: " + ", ".join(NOTIFY_EVENTS)),
+    # the owner's settings page (issue 11; docs/settings.md)
+    # -- issue 11 shop and receipt --
+    "receipt.logo": Setting(str, "", _logo_hash,
+                            "the receipt logo: the sha256 of its image in master data's"
+                            " logo folder, \"\" for none (set by uploading on the settings"
+                            " page)"),
+    # -- issue 11 payment --
+    "payment.qr_wechat": Setting(str, "", _merchant_qr("wechat"),
+                                 "the shop's own WeChat Pay collection code (收款码): the text"
+                                 " its QR code holds, wxp://... or https://...; \"\": none"),
+    "payment.qr_alipay": Setting(str, "", _merchant_qr("alipay"),
+                                 "the shop's own Alipay collection code (收款码): the text its"
+                                 " QR code holds, https://qr.alipay.com/...; \"\": none"),
+    # -- issue 11 modules --
+    "modules.members": Setting(bool, True, _any,
+                               "members (会员): sign-ups, stored value, points, levels"),
+    "modules.promotions": Setting(bool, True, _any,
+                                  "promotions (促销): rules, coupons and their discounts"),
+    "modules.stocktake": Setting(bool, True, _any, "stocktake (盘点): counting the stock"),
+    "modules.delivery": Setting(bool, True, _any,
+                                "delivery and pick-up (配送自提) of orders"),
+    "modules.training": Setting(bool, True, _any, "training mode (培训模式) and the quiz"),
 }
 
 
@@ -223,8 +325,8 @@ def validate_setting(key: str, value) -> Any:
     if spec.type is list and type_ok:
         type_ok = all(isinstance(item, str) for item in value)
     if not type_ok:
-        wanted = {str: "text", int: "a whole number", bool: "true or false",
-                  list: "a list of names"}[spec.type]
+        wanted = {str: _("text"), int: _("a whole number"), bool: _("true or false"),
+                  list: _("a list of names")}[spec.type]
         raise ValidationError(_("setting {key} must be {wanted}, not {name} {value}",
                                 key=key, wanted=wanted, name=type(value).__name__,
                                 value=repr(value)), field=key)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
-from .. import money
+from .. import modules, money
 from ..errors import Conflict, Forbidden, NotFound, ValidationError
 from ..ledger import Ledger
 from ..ledger.store import Transaction
@@ -179,8 +179,10 @@ class OrderEngine:
         """The pipeline every price goes through: the shop's own steps, the live rules for
         this member level and these coupons, then the shop's round-off."""
         from ..promotions.engine import PriceContext, pricing_steps
-        steps = pricing_steps(rules, PriceContext(now, self.tz, level, coupons))
         s = self.master.settings
+        if not modules.enabled(s, "promotions"):  # issue 11: switched off, no discounts
+            rules = []
+        steps = pricing_steps(rules, PriceContext(now, self.tz, level, coupons))
         return PricingPipeline([*self.pipeline.rules, *steps]).price(
             lines, round_off_unit=s.get("money.round_off_unit"),
             round_off_mode=s.get("money.round_off_mode"), context=context)
@@ -587,6 +589,8 @@ class OrderEngine:
             raise ValidationError(_("payment method {method} is switched off in the settings",
                                     method=method),
                                   field="method")
+        if method in MEMBER_METHODS or change_to_card is True:  # issue 11: members off
+            modules.require(self.master.settings, "members")
         if not isinstance(change_to_card, bool):
             raise ValidationError(_("{name} must be true or false", name="change_to_card"),
                                   field="change_to_card")

@@ -37,6 +37,7 @@ REPORT_DOCUMENTS = {
     "pick_slip": "appliance.fulfilment.printout:document",   # an order to pick and pack
     "ticket": "appliance.aftersales.printout:document",      # an after-sales ticket slip
     "credit_note": "appliance.returns.printout:document",    # store credit for a non-member
+    "test_page": "appliance.printing.test_page:document",    # the settings page's test print
 }
 
 
@@ -107,7 +108,20 @@ def document_for(box, job: dict) -> dict:
     document = _document(box, job)
     if getattr(box, "is_training", False) and document.get("lines"):
         document = training_marked(box, document)
+    if document.get("lines") and job["kind"] != "label":
+        document = with_logo(box, document)
     return document
+
+
+def with_logo(box, document: dict) -> dict:
+    """The shop's logo (setting ``receipt.logo``, issue 11) at the top of everything the
+    receipt printer prints, laid out for the paper (appliance/printing/logo.py); without
+    one, printerd prints the config's printer.logo as before."""
+    from .logo import for_document
+    settings = box.master.settings
+    paper = document.get("paper_mm") or settings.get("receipt.width_mm")
+    logo = for_document(box.master, settings.get("receipt.logo"), paper)
+    return {**document, "logo": logo} if logo else document
 
 
 def training_marked(box, document: dict) -> dict:

@@ -90,10 +90,14 @@ class TrainingBox:
 
     is_training = True
 
+    @property
+    def config(self):
+        """The real box's configuration as it is now (the settings page reloads it)."""
+        return self.real.config
+
     def __init__(self, real):
         from ..box import open_services
         self.real = real
-        self.config = real.config
         self.clock = real.clock
         self.ledger = Ledger(real.config.data_dir / TRAINING_LEDGER,
                              device_id=training_device_id(real.ledger.device_id),

@@ -16,12 +16,17 @@ QOS = {"status": (1, True), "journal": (1, False), "hb": (0, False), "ack": (1, 
        "cmd": (1, False), "cmd_ack": (1, False), "notify": (1, False)}
 
 COMMANDS = ("catalog.update", "promotions.update", "resend", "rebirth", "order.create",
-            "customer.request")
+            "customer.request",
+            "journal.restore")   # issue 11: head office's journal for a rebuild
 #: Commands uplinkd hands to core as they are: command name -> core's /api/v1 path.
 CORE_COMMANDS = {"catalog.update": "/device/catalog", "promotions.update": "/device/promotions",
                  "order.create": "/device/orders",            # issue 10: online orders
                  "customer.request": "/device/customer-requests"}  # issue 10: e-receipt page
                                                                    # at head office
+CORE_COMMANDS["journal.restore"] = "/device/journal-restore"   # issue 11: replacing a box
+#: Commands whose 4xx answer from core means the box refuses them for good: cmd_ack
+#: ``rejected`` (not ``failed``, which says sending again may work).
+REJECTED_ON_4XX = ("journal.restore",)
 CMD_STATUSES = ("accepted", "rejected", "done", "failed")
 #: The shared-subscription group head-office ingest replicas join.
 SHARE_GROUP = "tillbox-ingest"

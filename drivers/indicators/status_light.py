@@ -18,6 +18,12 @@ BLINKS: dict[str, tuple[tuple[float, float], ...]] = {
     # Items at or below their low-stock level: on, with a short dark wink every 3 s ("ready,
     # but look at the stock"); shown only when nothing else is wrong.
     "stock": ((2.7, 0.3),),
+    # A backup being written to a USB stick (do not pull it): a rapid flicker, shown over
+    # everything else; then done (safe to pull: three quick flashes, a pause) for 15 s, or
+    # failed (long, short: "look at the settings page") for 60 s. appliance/backup/status.py.
+    "usb_writing": ((0.06, 0.06),),
+    "usb_done": ((0.1, 0.1), (0.1, 0.1), (0.1, 0.9)),
+    "usb_failed": ((0.8, 0.2), (0.2, 0.8)),
 }
 PATTERNS = tuple(STEADY) + tuple(BLINKS)
 

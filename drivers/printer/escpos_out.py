@@ -46,15 +46,24 @@ class RasterFontMissing(FileNotFoundError):
 
 
 def render(printer, lines: list[Line], *, qr_url: str = "", cut: bool = True,
-           chinese: str = "native", paper_mm: int = 80, logo: str | Path | None = None,
-           font_path: str | Path | None = None) -> None:
+           chinese: str = "native", paper_mm: int = 80,
+           logo: str | Path | Image.Image | None = None,
+           font_path: str | Path | None = None, barcode: str = "") -> None:
+    """``barcode``: an EAN-13 printed under the lines (the settings page's test page)."""
     if chinese not in CHINESE_MODES:
         raise ValueError(f"chinese mode {chinese!r} is not one of {', '.join(CHINESE_MODES)}")
     if paper_mm not in DOTS:
         raise ValueError(f"paper width {paper_mm} mm is not supported: use 58 or 80")
     # Everything that can fail is loaded before the first byte: a printer must never be left
     # with half a receipt because a font or a logo file is missing.
-    logo_image = load_logo(logo, DOTS[paper_mm]) if logo else None
+    if isinstance(logo, Image.Image):
+        # Already laid out for this paper by core (the shop's logo: appliance/printing/logo.py).
+        if logo.mode != "1" or logo.width != DOTS[paper_mm]:
+            raise ValueError(f"receipt logo is {logo.width} dots wide in mode {logo.mode}: "
+                             f"{DOTS[paper_mm]} in mode 1 are needed for {paper_mm} mm paper")
+        logo_image = logo
+    else:
+        logo_image = load_logo(logo, DOTS[paper_mm]) if logo else None
     font = RasterFont(font_path or DEFAULT_FONT, paper_mm) if chinese == "raster" else None
 
     printer._raw(ESC_INIT)
@@ -79,6 +88,8 @@ def render(printer, lines: list[Line], *, qr_url: str = "", cut: bool = True,
                 printer._raw(FS_KANJI_SIZE + (b"\x0c" if line.double else b"\x00"))
             printer._raw(line.text.encode("gb18030") + b"\n")
     printer.set(align="center", bold=False, normal_textsize=True)
+    if barcode:
+        printer.barcode(barcode, "EAN13", height=64, width=2, pos="BELOW", align_ct=False)
     if qr_url:
         printer.qr(qr_url, size=6, native=True, center=False)
     if chinese == "native":

@@ -32,6 +32,7 @@ def receipt_for(order, settings, *, cashier_name: str, timezone: str = "Asia/Sha
     return Receipt(
         shop_name=settings.get("shop.name"), header=settings.get("receipt.header"),
         address=settings.get("shop.address"), phone=settings.get("shop.phone"),
+        tax_id=settings.get("shop.tax_id"),
         footer=settings.get("receipt.footer"), order_number=order.number,
         receipt_no=order.receipt_no, time=paid_at.strftime("%Y-%m-%d %H:%M"),
         cashier=cashier_name,

@@ -85,6 +85,7 @@ class Receipt:
     # may be missing. None: not a member sale.
     member: dict | None = None
     stored_change: int = 0            # change put on the member's card (存零), fen
+    tax_id: str = ""                  # the shop's taxpayer id (纳税人识别号), issue 11
 
 
 METHOD_LABELS = {"cash": "Cash", "card": "Card", "transfer": "Bank transfer",
@@ -105,7 +106,10 @@ def lay_out(r: Receipt, paper_mm: int = 80) -> list[Line]:
     cols = COLUMNS[paper_mm]
     rule = "-" * cols
     out: list[Line] = [Line(r.shop_name, "center", bold=True, double=True)]
-    out += [Line(t, "center") for t in (r.header, r.address, r.phone) if t]
+    out += [Line(t, "center") for t in r.header.splitlines() if t]
+    out += [Line(t, "center") for t in (r.address, r.phone) if t]
+    if r.tax_id:
+        out += [Line(t, "center") for t in wrap(_("Tax ID: {tax_id}", tax_id=r.tax_id), cols)]
     if r.copy == "reprint":
         out.append(Line(_("REPRINT"), "center", bold=True))
     out.append(Line(rule))

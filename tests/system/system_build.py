@@ -94,3 +94,17 @@ def make_rootfs(deb: Path, target: Path) -> Path:
     _run(["bash", str(IMAGE_BUILD / "rootfs.sh"), ARCH, str(deb), str(target), "boottest"],
          target.parent / "rootfs.log")
     return target
+
+
+@pytest.fixture(scope="session")
+def pristine_rootfs(tmp_path_factory, older_package) -> Path:
+    """One boot-test root file system per run, with the older package installed (the boot test
+    upgrades it): never booted itself; each user boots a copy (:func:`copy_rootfs`)."""
+    return make_rootfs(older_package, tmp_path_factory.mktemp("pristine") / "rootfs")
+
+
+def copy_rootfs(pristine: Path, target: Path) -> Path:
+    """A copy to boot (owners, modes, links and device nodes kept)."""
+    subprocess.run(["cp", "-a", str(pristine), str(target)], check=True)
+    return target
+

@@ -36,12 +36,12 @@ def test_the_overlay_wins_over_the_file_and_the_environment_over_both(tmp_path):
 def test_only_the_setup_keys_may_be_in_the_overlay(tmp_path, caplog):
     p = write_config(tmp_path)
     write_overlay(tmp_path, '[web]\nport = 81\n[shop]\ntimezone = "UTC"\nstore_id = "s-1"\n'
-                            '[mqtt]\nprefix = "x"\n')
+                            '[mqtt]\nwindow = 7\n')   # (mqtt.prefix may be: issue 11)
     cfg = config.load(p, environ={})
     assert cfg.web.port == 8080 and cfg.shop.timezone == "Asia/Shanghai"
-    assert cfg.mqtt.prefix == "pos/v1" and cfg.shop.store_id == "s-1"
+    assert cfg.mqtt.window == 100 and cfg.shop.store_id == "s-1"
     text = " ".join(cfg.warnings)
-    assert "web.port" in text and "shop.timezone" in text and "mqtt.prefix" in text
+    assert "web.port" in text and "shop.timezone" in text and "mqtt.window" in text
     assert "web.port" in caplog.text
 
 

@@ -168,3 +168,9 @@ from . import (auth, device, events, hardware, labels, members, orders, products
 from . import audit, finance, reports, settings, shifts, staff, training  # noqa: E402,F401
 from . import customers  # noqa: E402,F401
 from . import aftersales, ereceipt, fulfilment, notifications, returns  # noqa: E402,F401
+from . import headoffice_settings  # noqa: E402,F401  (issue 11 head office)
+from . import settings_logo  # noqa: E402,F401  (issue 11: receipt logo and preview)
+from . import modules  # noqa: E402,F401  (issue 11: modules switched off, payment QR)
+from . import device_settings  # noqa: E402,F401  (issue 11: printers, scanners and pins)
+from . import backups  # noqa: E402,F401  (issue 11: backups and USB sticks)
+from . import rebuild  # noqa: E402,F401  (issue 11: rebuild from head office)

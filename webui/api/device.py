@@ -142,7 +142,10 @@ def uplink_state():
     data = body()
     summary = {k: data.get(k) for k in ("linked", "connected", "session", "last_seq",
                                         "acked_seq", "backlog", "oldest_unacked_age_s",
-                                        "last_contact", "warning")}
+                                        "last_contact", "warning",
+                                        # issue 11: the settings page's head-office health
+                                        "broker", "connected_since", "last_error",
+                                        "acked_at", "last_heartbeat")}
     devices = current_app.config["DEVICES"]
     if devices.uplink_reported(summary):
         publish("uplink", devices.uplink())
@@ -199,7 +202,17 @@ def scan():
     device = field_str(data, "device", default=g.device)
     # The counter reads the message: the box's screen language is the receipt language.
     scan_id = field_str(data, "scan_id", default="")[:64]
+    # The settings page's scan test takes the next scan: it never reaches an order (issue 11).
+    from .device_settings import take_test_scan
+    tested = take_test_scan(code[:200], device, scan_id)
     scans = current_app.config["SCANS"]
+    if tested is not None:
+        # Not ok: the scanner beeps as for a refused scan (never the good-scan beep), and the
+        # counter says where the code went, so nobody thinks the item is in the order.
+        event = {"ok": False, "kind": "test", "code": tested["code"], "error": "scan_test",
+                 "message": "", "order_id": None, "line_name": tested["name"]}
+        publish("scan", {**event, "device": device}, training=scans.box.is_training)
+        return jsonify(event), 200
     with language(box().master.settings.get("receipt.language")):
         result = scans.handle(code[:200], device, scan_id)
     target = scans.box  # the training stack when the counter holding the till is in training

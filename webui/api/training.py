@@ -59,13 +59,18 @@ ALLOWED_IN_TRAINING = frozenset({
     "api.print_ticket",
     "api.fulfilment_board", "api.fulfilment_get", "api.fulfilment_set",
     "api.fulfilment_status", "api.fulfilment_pick_slip",
+    # issue 11: the counter's USB backup banner (the real stick, read only)
+    "api.usb_status",
+    # issue 11: the shop's settings, read only (tenders and modules follow live; changing
+    # them, PATCH api.change_shop_settings, stays refused)
+    "api.get_settings",
 })
 
 #: Modules whose every route works in training: shifts, handover and X/Z (webui/api/shifts.py).
 ALLOWED_MODULES_IN_TRAINING = ("webui.api.shifts",)
 
 #: Events every screen hears, in training or not (the devices and the catalog are shared).
-SHARED_EVENTS = ("printer", "uplink", "catalog", "promotions")
+SHARED_EVENTS = ("printer", "uplink", "catalog", "promotions", "settings")
 
 
 def allowed_in_training(endpoint: str | None) -> bool:

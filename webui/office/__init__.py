@@ -28,6 +28,7 @@ NAV = (
     ("office.deliveries", "fulfilment.edit", lambda: _("Delivery and pick-up")),
     ("office.notifications", "notify.view", lambda: _("Notifications")),
     ("office.customers", "customer.data", lambda: _("Customers")),
+    ("office.settings", "settings.edit", lambda: _("Settings")),
 )
 
 
@@ -53,7 +54,7 @@ def office_strings() -> dict:
     may define ``script_strings()`` with keys of its own prefix."""
     strings: dict = {}
     for module in (audit, dashboard, finance, reports, shifts, staff, training, aftersales,
-                   deliveries, notifications, customers):
+                   deliveries, notifications, customers, settings):
         make = getattr(module, "script_strings", None)
         if make is not None:
             strings.update(make())
@@ -62,3 +63,4 @@ def office_strings() -> dict:
 
 from . import audit, dashboard, finance, reports, shifts, staff, training  # noqa: E402,F401
 from . import aftersales, customers, deliveries, notifications  # noqa: E402,F401
+from . import settings  # noqa: E402,F401

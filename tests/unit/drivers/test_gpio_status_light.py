@@ -40,7 +40,8 @@ def test_real_timings_are_the_documented_ones():
     # Low stock: mostly on (the box is fine), with a short dark wink a cashier can notice.
     [(on, off)] = BLINKS["stock"]
     assert on > 5 * off and on + off == 3.0
-    assert set(PATTERNS) == {"ready", "offline", "printer", "error", "off", "stock"}
+    assert set(PATTERNS) == {"ready", "offline", "printer", "error", "off", "stock",
+                             "usb_writing", "usb_done", "usb_failed"}
 
 
 @pytest.mark.parametrize("printer_ok, uplink_ok, error, expected", [

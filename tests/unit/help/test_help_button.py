@@ -31,6 +31,7 @@ PAGES = {
     "office_deliveries.html": ("/office/deliveries", "/help/delivery"),
     "office_notifications.html": ("/office/notifications", "/help"),
     "office_customers.html": ("/office/customers", "/help"),
+    "office_settings.html": ("/office/settings", "/help"),
     "help_index.html": ("/help", "/help"),
     "help_topic.html": ("/help/order", "/help"),   # a topic's button goes to the index
     "ca.html": None, "sim.html": None,   # need HTTPS / simulated devices: rendered directly

@@ -93,7 +93,6 @@ def test_refunds_members_and_top_ups_stay_in_training(web, trainee):
     ("POST", "/api/v1/labels", {}),
     ("POST", "/api/v1/drawer/open", {"reason": "change"}),
     ("GET", "/api/v1/visitors", None),
-    ("GET", "/api/v1/settings", None),
     ("GET", "/api/v1/staff", None),
     ("PATCH", "/api/v1/settings", {"shop.name": "x"}),
     ("POST", "/api/v1/staff", {}),

@@ -154,6 +154,34 @@
     });
   };
 
+  // issue 11 (docs/settings.md): modules switched off and the tenders' order. The page
+  // renders them (body classes module-off-<name> that hide [data-module=<name>], TB.modules,
+  // TB.tenders); on a "settings" event a screen calls refreshSettings() to follow at once.
+  TB.applySettings = function (settings) {
+    TB.modules = Object.assign({}, TB.modules);
+    for (const [key, on] of Object.entries(settings || {})) {
+      if (!key.startsWith("modules.")) continue;
+      TB.modules[key.slice(8)] = on;
+      document.body.classList.toggle("module-off-" + key.slice(8), !on);
+    }
+    if (settings && settings["tenders.enabled"]) TB.tenders = settings["tenders.enabled"];
+    document.dispatchEvent(new CustomEvent("tillbox:settings", {detail: settings}));
+  };
+  TB.refreshSettings = async function () {
+    TB.applySettings((await TB.api("GET", "/settings")).settings);
+  };
+  TB.moduleOn = (name) => !TB.modules || TB.modules[name] !== false;
+
+  // A script fetched only when first needed (the zxing decoder is large): resolves once it ran.
+  TB.loadScript = function (src) {
+    return new Promise((resolve, reject) => {
+      const s = TB.h("script", {src});
+      s.onload = resolve;
+      s.onerror = reject;
+      document.head.append(s);
+    });
+  };
+
   TB.toast = function (text, kind) {
     // One message at a time: a newer one replaces the one still showing.
     document.querySelectorAll(".toast").forEach((old) => old.remove());

@@ -8,21 +8,12 @@
   const TB = window.TB;
   const FORMATS = ["code_128", "code_39", "ean_13", "qr_code"];
 
-  function loadScript(src) {
-    return new Promise((resolve, reject) => {
-      const s = TB.h("script", {src});
-      s.onload = resolve;
-      s.onerror = reject;
-      document.head.append(s);
-    });
-  }
-
   TB.cameraScan = async function (video) {
     if (!window.isSecureContext || !navigator.mediaDevices) throw new Error("no camera");
     video.hidden = false;
     try {
       if (!("BarcodeDetector" in window)) {
-        if (!window.ZXing) await loadScript("/static/vendor/zxing/zxing.min.js");
+        if (!window.ZXing) await TB.loadScript("/static/vendor/zxing/zxing.min.js");
         const reader = new window.ZXing.BrowserMultiFormatReader();
         video.onclick = () => reader.reset();
         try {

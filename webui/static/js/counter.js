@@ -5,6 +5,8 @@
   const {api, h, t, money} = TB;
   const $ = (id) => document.getElementById(id);
   const METHODS = ["cash", "wechat", "alipay", "card", "transfer", "cheque", "credit_note"];
+  // The shop's own collection code (收款码) shows on the customer display for these.
+  const QR_METHODS = ["wechat", "alipay"];
   // Paid from the member on the order: stored value (储值) and points (积分).
   const MEMBER_METHODS = ["member_balance", "points"];
   const NO_REFERENCE = ["cash", "member_balance", "points"];
@@ -17,8 +19,12 @@
   const signedIn = TB.whoami();
 
   // Tell a customer display in another tab of this browser which order to show.
+  // issue 11: while a WeChat Pay or Alipay payment is being taken, the display shows the
+  // shop's code for it with the amount ("pay"), until it is taken or another tender chosen.
   const showOnDisplay = (o, change) => localStorage.setItem("tillbox.display",
-    JSON.stringify({id: o ? o.id : null, change: change || null, at: Date.now()}));
+    JSON.stringify({id: o ? o.id : null, change: change || null, at: Date.now(),
+                    pay: !change && o && o.status === "open" && QR_METHODS.includes(method)
+                      ? {method, amount: $("amount").value.trim() || o.due} : null}));
 
   function orderItem(o) {
     return h("li", {class: "order" + (current && current.id === o.id ? " on" : ""),
@@ -63,6 +69,7 @@
     if (o.status === "parked") o = await api("POST", `/orders/${id}/recall`);
     current = o;
     $("change").hidden = true;
+    chooseMethod(defaultMethod());   // a new customer starts from the usual tender
     render();
     showOnDisplay(o);
     tellTill();
@@ -142,7 +149,7 @@
     $("d-coupons").replaceChildren(...(o.coupons || []).map((code) => h("span",
       {class: "chip on coupon"}, code, editable ? h("button", {type: "button", class: "link",
         "aria-label": t("remove"), onclick: () => removeCoupon(code)}, "×") : null)));
-    if (!o.member && MEMBER_METHODS.includes(method)) method = "cash";
+    if (!offeredMethods().includes(method)) chooseMethod(defaultMethod());
     renderMethods();
     $("d-lines").replaceChildren(...o.lines.map((l) => h("li", {class: "line"},
       h("span", {class: "name"}, l.name, l.spec ? h("small", {}, l.spec) : null),
@@ -198,23 +205,38 @@
     } catch (e) { TB.toast(e.message, "error"); }
   }
 
+  // issue 11: the tenders the shop switched on, in its order (settings tenders.enabled);
+  // the member's stored value and points only with a member on the order and members on.
+  function offeredMethods() {
+    return (TB.tenders || METHODS.concat(MEMBER_METHODS)).filter((m) =>
+      !MEMBER_METHODS.includes(m) || (current && current.member && TB.moduleOn("members")));
+  }
+  const defaultMethod = () => {
+    const offered = offeredMethods();
+    return offered.includes("cash") ? "cash" : offered[0] || "cash";
+  };
+
+  function chooseMethod(m) {
+    method = m;
+    $("reference").hidden = NO_REFERENCE.includes(m);
+    $("reference").value = "";
+    // Offer what the member can pay, up to what is due.
+    if (MEMBER_METHODS.includes(m) && current && current.member) {
+      let most = Math.min(TB.fen(current.due), available(m));
+      if (m === "points") most -= most % fenPerPoint();  // whole points only
+      $("amount").value = TB.yuan(most);
+    } else if (current) {
+      $("amount").value = current.due || "";
+    }
+  }
+
   function renderMethods() {
-    const offered = METHODS.concat(current && current.member ? MEMBER_METHODS : []);
-    $("methods").replaceChildren(...offered.map((m) => h("button", {type: "button",
+    $("methods").replaceChildren(...offeredMethods().map((m) => h("button", {type: "button",
       class: "method" + (m === method ? " on" : ""), "data-method": m, onclick: () => {
-        method = m;
+        chooseMethod(m);
         renderMethods();
-        $("reference").hidden = NO_REFERENCE.includes(m);
-        $("reference").value = "";
-        // Offer what the member can pay, up to what is due.
-        if (MEMBER_METHODS.includes(m) && current && current.member) {
-          let most = Math.min(TB.fen(current.due), available(m));
-          if (m === "points") most -= most % fenPerPoint();  // whole points only
-          $("amount").value = TB.yuan(most);
-        } else if (current) {
-          $("amount").value = current.due || "";
-        }
         tenderHint();
+        if (current) showOnDisplay(current);
       }}, t("method_" + m))));
     $("to-card-row").hidden = !(method === "cash" && current && current.member);
     if ($("to-card-row").hidden) $("to-card").checked = false;
@@ -249,6 +271,9 @@
     el.className = "hint" + (!Number.isInteger(pts) || pts > mem.points ? " error" : "");
   }
   $("amount").addEventListener("input", tenderHint);
+  $("amount").addEventListener("change", () => {
+    if (current && QR_METHODS.includes(method)) showOnDisplay(current);
+  });
 
   function renderAdjustments(o) {
     $("d-adjustments").replaceChildren(...(o.adjustments || []).map((a) => h("li",
@@ -340,9 +365,9 @@
         showOnDisplay(r.order, r.order.change);
         TB.toast(t("completed"));
       }
-      method = "cash";
+      chooseMethod(defaultMethod());
       renderMethods();
-      $("reference").hidden = true;
+      if (!r.completed) showOnDisplay(current);
     } catch (e) {
       TB.toast(e.message, "error");
     } finally {
@@ -415,6 +440,15 @@
     if (kind === "uplink") return showUplink(e);
     if (kind === "catalog") return TB.toast(t("catalog_updated", {n: e.products}));
     if (kind === "shift") return TB.Shift && TB.Shift.refresh();   // js/shift.js
+    if (kind === "settings") {   // issue 11: tenders, modules or round-off changed
+      await TB.refreshSettings();
+      if (current && current.status === "open") {
+        current = await api("GET", "/orders/" + current.id);   // priced again
+        render();
+        showOnDisplay(current);
+      } else renderMethods();
+      return;
+    }
     if (kind === "print_job") {
       if (e.kind === "drawer" && (e.state === "failed" || e.state === "expired")) {
         TB.toast(t("drawer_failed", {why: why(e.reason)}), "error");
@@ -445,12 +479,13 @@
       showOnDisplay(current);
     }
   }, ["order", "scan", "printer", "print_job", "uplink", "catalog", "promotions", "levels",
-      "member", "stock", "shift"], () => tellTill(true));
+      "member", "stock", "shift", "settings"], () => tellTill(true));
 
   (async function start() {
     await signedIn;
     $("promotions-link").hidden = !TB.atLeast("manager");
     showLowStock();
+    chooseMethod(defaultMethod());
     renderMethods();
     await loadLists();
     const devices = await api("GET", "/printer");

@@ -6,6 +6,23 @@
   const {api, h, t, money} = TB;
   const $ = (id) => document.getElementById(id);
   let shown = null;
+  let qrVersion = Date.now();   // a new picture after the owner replaced the code
+
+  // issue 11: the shop's own WeChat Pay / Alipay code with the amount, while the counter
+  // takes that payment (state.pay from js/counter.js); none set: nothing is shown.
+  function showPayQr(pay, o) {
+    const box = $("pay-qr");
+    const on = !!(pay && o && o.status === "open" && ["wechat", "alipay"].includes(pay.method));
+    if (!on) { box.hidden = true; return; }
+    for (const s of box.querySelectorAll("[data-method]")) s.hidden = s.dataset.method !== pay.method;
+    $("pay-qr-amount").textContent = money(pay.amount);
+    const img = $("pay-qr-img");
+    img.onload = () => { box.hidden = false; };
+    img.onerror = () => { box.hidden = true; };   // 404: the shop has no code for it
+    const src = `/api/v1/payment-qr/${pay.method}.svg?v=${qrVersion}`;
+    if (img.getAttribute("src") !== src) img.src = src;
+    else box.hidden = !img.complete || !img.naturalWidth;
+  }
 
   async function show() {
     let state = {};
@@ -18,6 +35,7 @@
       $("total").textContent = money("0.00");
       $("change").hidden = true;
       $("thanks").hidden = true;
+      $("pay-qr").hidden = true;
       return;
     }
     const o = await api("GET", "/orders/" + state.id);
@@ -42,9 +60,16 @@
     $("change").hidden = !state.change;
     $("change-amount").textContent = money(state.change);
     $("thanks").hidden = o.status !== "paid";
+    showPayQr(state.pay, o);
   }
 
   window.addEventListener("storage", (e) => { if (e.key === "tillbox.display") show(); });
-  TB.follow((kind, e) => { if (shown && e.id === shown.id) show(); });
+  TB.follow((kind, e) => {
+    if (kind === "settings") {   // the owner replaced a collection code
+      if ((e.keys || []).some((k) => k.startsWith("payment.qr_"))) { qrVersion = Date.now(); show(); }
+      return;
+    }
+    if (shown && e.id === shown.id) show();
+  }, ["order", "settings"]);
   TB.whoami().then(show).catch(() => {});
 })();

@@ -109,17 +109,8 @@
   // -- camera scanning -------------------------------------------------------------------
   // BarcodeDetector where the browser has it (Chrome on Android); elsewhere the vendored
   // zxing decoder, loaded only now. Cameras need a secure context (HTTPS or localhost).
-  function loadScript(src) {
-    return new Promise((resolve, reject) => {
-      const s = h("script", {src});
-      s.onload = resolve;
-      s.onerror = reject;
-      document.head.append(s);
-    });
-  }
-
   async function scanWithZxing(video, done) {
-    if (!window.ZXing) await loadScript("/static/vendor/zxing/zxing.min.js");
+    if (!window.ZXing) await TB.loadScript("/static/vendor/zxing/zxing.min.js");
     const reader = new window.ZXing.BrowserMultiFormatReader();
     const result = await reader.decodeOnceFromVideoDevice(undefined, video);
     reader.reset();
@@ -490,6 +481,7 @@
     // Stock, counts, purchase orders and labels: for js/stock.js, stocktake.js, purchasing.js.
     document.dispatchEvent(new CustomEvent("tillbox:event", {detail: {kind, data: e}}));
     if (["stock", "count", "purchase_order", "label"].includes(kind)) return;
+    if (kind === "settings") return TB.refreshSettings();  // issue 11: modules on or off
     // A rule changed (price the cart again), or the attached member's points or balance.
     if (order && (kind === "promotions" || kind === "levels" ||
                   (kind === "member" && order.member && order.member.id === e.id))) {
@@ -502,7 +494,8 @@
       if (!order) localStorage.removeItem(KEY);
       renderCart();
     }
-  }, ["order", "promotions", "levels", "member", "stock", "count", "purchase_order", "label"]);
+  }, ["order", "promotions", "levels", "member", "stock", "count", "purchase_order", "label",
+      "settings"]);
 
   (async function start() {
     await TB.whoami();
