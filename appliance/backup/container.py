@@ -24,18 +24,30 @@ alone.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import struct
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+from types import SimpleNamespace
 
 from ..errors import ValidationError
+
+
+@functools.lru_cache(maxsize=None)
+def _crypto() -> SimpleNamespace:
+    """The cryptography package, imported on first use: core imports appliance.backup at
+    start (the backups' status for the pages) and need not carry its ~6 MiB until then."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric.x25519 import (X25519PrivateKey,
+                                                                  X25519PublicKey)
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+    return SimpleNamespace(InvalidTag=InvalidTag, hashes=hashes, AESGCM=AESGCM, HKDF=HKDF,
+                           Scrypt=Scrypt, X25519PrivateKey=X25519PrivateKey,
+                           X25519PublicKey=X25519PublicKey)
+
 
 ENC_MAGIC = b"TILLBOX-BACKUP-AES256GCM-1\n"
 X25519_MAGIC = b"TILLBOX-BACKUP-X25519-AES256GCM-1\n"
@@ -59,7 +71,7 @@ def derive_key(passphrase: str, salt: bytes, log2_n: int, r: int, p: int) -> byt
     if not 10 <= log2_n <= 20 or not 1 <= r <= 16 or not 1 <= p <= 4:
         raise BackupInvalid("the encryption header has implausible key parameters "
                             "(the file is damaged)")
-    return Scrypt(salt=salt, length=32, n=1 << log2_n, r=r, p=p).derive(
+    return _crypto().Scrypt(salt=salt, length=32, n=1 << log2_n, r=r, p=p).derive(
         passphrase.encode("utf-8"))
 
 
@@ -68,7 +80,8 @@ def wrap_private_key(private: bytes, public: bytes, passphrase: str) -> bytes:
     salt, nonce = os.urandom(16), os.urandom(12)
     params = bytes([SCRYPT_LOG2_N, SCRYPT_R, SCRYPT_P])
     key = derive_key(passphrase, salt, SCRYPT_LOG2_N, SCRYPT_R, SCRYPT_P)
-    return salt + params + nonce + AESGCM(key).encrypt(nonce, private, X25519_MAGIC + public)
+    sealed = _crypto().AESGCM(key).encrypt(nonce, private, X25519_MAGIC + public)
+    return salt + params + nonce + sealed
 
 
 def unwrap_private_key(wrapped: bytes, public: bytes, passphrase: str) -> bytes:
@@ -79,10 +92,11 @@ def unwrap_private_key(wrapped: bytes, public: bytes, passphrase: str) -> bytes:
                                           wrapped[31:])
     key = derive_key(passphrase, salt, log2_n, r, p)
     try:
-        private = AESGCM(key).decrypt(nonce, sealed, X25519_MAGIC + public)
-    except InvalidTag:
+        private = _crypto().AESGCM(key).decrypt(nonce, sealed, X25519_MAGIC + public)
+    except _crypto().InvalidTag:
         raise BackupInvalid("wrong passphrase (or the encrypted data was altered)") from None
-    derived = X25519PrivateKey.from_private_bytes(private).public_key().public_bytes_raw()
+    derived = _crypto().X25519PrivateKey.from_private_bytes(private).public_key() \
+        .public_bytes_raw()
     if derived != public:
         raise BackupInvalid("the backup's key block does not match its public key (the file "
                             "was altered)")
@@ -90,8 +104,9 @@ def unwrap_private_key(wrapped: bytes, public: bytes, passphrase: str) -> bytes:
 
 
 def _chunk_key(shared: bytes, ephemeral: bytes, recipient: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=ephemeral + recipient,
-                info=HKDF_INFO).derive(shared)
+    c = _crypto()
+    return c.HKDF(algorithm=c.hashes.SHA256(), length=32, salt=ephemeral + recipient,
+                  info=HKDF_INFO).derive(shared)
 
 
 class HashingWriter:
@@ -126,17 +141,17 @@ class EncryptingWriter:
             if len(public) != 32 or len(wrapped) != WRAPPED_LEN:
                 raise ValidationError("the backup key is damaged: set the backup passphrase "
                                       "again")
-            eph = X25519PrivateKey.generate()
+            eph = _crypto().X25519PrivateKey.generate()
             eph_pub = eph.public_key().public_bytes_raw()
-            shared = eph.exchange(X25519PublicKey.from_public_bytes(public))
+            shared = eph.exchange(_crypto().X25519PublicKey.from_public_bytes(public))
             self.header = X25519_MAGIC + public + wrapped + eph_pub + prefix
-            self.aead = AESGCM(_chunk_key(shared, eph_pub, public))
+            self.aead = _crypto().AESGCM(_chunk_key(shared, eph_pub, public))
         else:
             salt = os.urandom(16)
             self.header = (ENC_MAGIC + salt + bytes([SCRYPT_LOG2_N, SCRYPT_R, SCRYPT_P])
                            + prefix)
-            self.aead = AESGCM(derive_key(passphrase, salt, SCRYPT_LOG2_N, SCRYPT_R,
-                                          SCRYPT_P))
+            self.aead = _crypto().AESGCM(derive_key(passphrase, salt, SCRYPT_LOG2_N,
+                                                    SCRYPT_R, SCRYPT_P))
         self.prefix = prefix
         self.index = 0
         self.buf = bytearray()
@@ -194,18 +209,18 @@ class DecryptingReader:
             eph_pub = head[at + 32 + WRAPPED_LEN:at + 64 + WRAPPED_LEN]
             private = unwrap_private_key(wrapped, public, passphrase)
             try:
-                shared = X25519PrivateKey.from_private_bytes(private).exchange(
-                    X25519PublicKey.from_public_bytes(eph_pub))
+                shared = _crypto().X25519PrivateKey.from_private_bytes(private).exchange(
+                    _crypto().X25519PublicKey.from_public_bytes(eph_pub))
             except ValueError:
                 raise BackupInvalid("the encryption header is damaged") from None
-            self.aead = AESGCM(_chunk_key(shared, eph_pub, public))
+            self.aead = _crypto().AESGCM(_chunk_key(shared, eph_pub, public))
         else:
             head += self._exact(16 + 3 + 8, "its encryption header")
             if not head.startswith(ENC_MAGIC):
                 raise BackupInvalid("not an encrypted tillbox backup")
             salt = head[len(ENC_MAGIC):len(ENC_MAGIC) + 16]
             log2_n, r, p = head[len(ENC_MAGIC) + 16:len(ENC_MAGIC) + 19]
-            self.aead = AESGCM(derive_key(passphrase, salt, log2_n, r, p))
+            self.aead = _crypto().AESGCM(derive_key(passphrase, salt, log2_n, r, p))
         self.prefix = head[-8:]
         self.header = head
         self.index = 0
@@ -229,7 +244,7 @@ class DecryptingReader:
             aad = self.header + struct.pack(">IB", self.index, int(final))
             try:
                 plain = self.aead.decrypt(nonce, sealed, aad)
-            except InvalidTag:
+            except _crypto().InvalidTag:
                 continue
             self.index += 1
             self.buf += plain

@@ -18,12 +18,10 @@ import os
 import time
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-
 from ..durable import write_bytes
 from ..errors import ValidationError
 from ..i18n import _
-from .container import WRAPPED_LEN, unwrap_private_key, wrap_private_key
+from .container import WRAPPED_LEN, _crypto, unwrap_private_key, wrap_private_key
 
 audit = logging.getLogger("audit")
 
@@ -95,7 +93,7 @@ def change_key(ledger, actor, data_dir: Path, passphrase: str | None) -> dict:
 
 def _new_key_doc(passphrase: str) -> dict:
     check_passphrase(passphrase)
-    private = X25519PrivateKey.generate()
+    private = _crypto().X25519PrivateKey.generate()
     raw = private.private_bytes_raw()
     public = private.public_key().public_bytes_raw()
     wrapped = wrap_private_key(raw, public, passphrase)

@@ -24,14 +24,16 @@ import re
 import warnings
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PIL import Image, UnidentifiedImageError
-
-from drivers.printer.escpos_out import DOTS
+from drivers.printer.layout import DOTS
 
 from .. import durable
 from ..errors import NotFound, ValidationError
 from ..i18n import _
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,7 @@ def _refuse(message: str):
 def grayscale_original(data: bytes) -> Image.Image:
     """The uploaded bytes as a grayscale image on white, at most KEEP_SIDE pixels a side;
     ValidationError (field ``logo``) for anything that is not a usable image."""
+    from PIL import Image, UnidentifiedImageError  # here: core starts without Pillow
     if not data:
         raise _refuse(_("choose an image file for the logo (PNG or JPEG)"))
     try:
@@ -138,6 +141,7 @@ def original_path(master, digest: str) -> Path:
 def dither(gray: Image.Image, paper_mm: int) -> Image.Image:
     """A grayscale image as the printer's mode "1" strip for this paper: fitted, never
     enlarged, Floyd-Steinberg dithered, centred on white the paper's full width."""
+    from PIL import Image  # here, not at import: core starts without Pillow
     dots, tallest = box_for(paper_mm)
     scale = min(1.0, dots / gray.width, tallest / gray.height)
     if scale < 1.0:
@@ -151,6 +155,7 @@ def dither(gray: Image.Image, paper_mm: int) -> Image.Image:
 
 @lru_cache(maxsize=8)
 def _dithered_png(path: str, paper_mm: int) -> bytes:
+    from PIL import Image  # here, not at import: core starts without Pillow
     with Image.open(path) as original:
         original.load()
         return _png(dither(original.convert("L"), paper_mm))
@@ -187,6 +192,7 @@ def for_document(master, digest: str, paper_mm: int) -> str:
 
 def from_document(value: str) -> Image.Image:
     """printerd's side: the document's ``"logo"`` back as a mode "1" image."""
+    from PIL import Image  # here, not at import: core starts without Pillow
     with Image.open(io.BytesIO(base64.b64decode(value, validate=True))) as image:
         image.load()
         return image.convert("1")

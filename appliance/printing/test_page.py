@@ -13,7 +13,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from drivers.printer.layout import COLUMNS, Line, columns
-from drivers.printer.transport import describe
 
 from appliance.i18n import _, language
 
@@ -36,6 +35,8 @@ def document(box, payload: dict) -> dict:
     settings = box.master.settings
     paper = settings.get("receipt.width_mm")
     cols = COLUMNS[paper]
+    # Here, not at import: transport pulls in python-escpos (and Pillow), which core never needs.
+    from drivers.printer.transport import describe
     p = box.config.printer
     device = describe(p.backend, usb_vendor=p.usb_vendor, usb_product=p.usb_product,
                       serial_device=p.serial_device, host=p.host, port=p.port,

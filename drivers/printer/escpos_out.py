@@ -20,7 +20,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
-from .layout import COLUMNS, Line, width, wrap
+from .layout import COLUMNS, DOTS, Line, width, wrap
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,6 @@ ESC_INIT = b"\x1b\x40"
 GS_RASTER = b"\x1dv0\x00"   # GS v 0, normal density: then xL xH yL yH and the bits
 
 CHINESE_MODES = ("native", "native-no-fs", "raster")
-DOTS = {58: 384, 80: 576}   # printable width in dots at 203 dpi
 DEFAULT_FONT = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
 FONT_PACKAGE = "fonts-wqy-zenhei"
 FONT_PX = 24                # a CJK character is 24 dots wide: 48 columns of 12 at 80 mm

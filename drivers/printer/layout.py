@@ -17,6 +17,7 @@ from appliance.i18n import _
 from appliance.money import format_amount
 
 COLUMNS = {58: 32, 80: 48}
+DOTS = {58: 384, 80: 576}   # printable width in dots at 203 dpi
 YUAN = "￥"  # U+FFE5: GBK printers cannot print U+00A5 (python-escpos sends it as 4 bytes)
 
 

@@ -13,10 +13,8 @@ import time
 
 from flask import current_app, g, jsonify
 
-from appliance.backup import backup_dir, list_backups
-from appliance.backup.container import encryption_of
-from appliance.backup.keys import change_key, check_passphrase, key_info
-from appliance.backup.runner import BackupRunner
+# appliance.backup itself (and its cryptography) is imported when a backup route runs, not at
+# core's start: about 6 MiB a box that never opens the page does not carry.
 from appliance.backup.status import read_last_backup, read_usb_status
 from appliance.errors import Conflict, ValidationError
 from appliance.i18n import _
@@ -38,6 +36,7 @@ def _key_change(passphrase):
         raise Conflict(_("the backup passphrase is being changed already: wait a moment and "
                          "try again"))
     try:
+        from appliance.backup.keys import change_key
         return change_key(box().ledger, g.actor, _cfg().data_dir, passphrase)
     finally:
         KEY_CHANGE.release()
@@ -47,9 +46,11 @@ def _cfg():
     return current_app.config["BOX"].config   # the real box: backups are never training's
 
 
-def runner() -> BackupRunner:
+def runner():
+    """The one :class:`appliance.backup.runner.BackupRunner` of this core."""
     found = current_app.extensions.get(RUNNER)
     if found is None:
+        from appliance.backup.runner import BackupRunner
         found = current_app.extensions.setdefault(RUNNER, BackupRunner(_cfg()))
     return found
 
@@ -61,6 +62,8 @@ def _created(stamp: str) -> str:
 
 
 def _backups() -> list[dict]:
+    from appliance.backup import backup_dir, list_backups
+    from appliance.backup.container import encryption_of
     out = []
     for b in reversed(list_backups(backup_dir(_cfg()))):
         try:
@@ -78,6 +81,7 @@ def _usb() -> dict | None:
 
 
 def _all() -> dict:
+    from appliance.backup.keys import key_info
     cfg = _cfg()
     return {"backups": _backups(), "keep": cfg.backup.keep,
             "last": read_last_backup(cfg.data_dir), "running": runner().state(),
@@ -115,6 +119,7 @@ def usb_status():
 def set_backup_key():
     data = body()
     passphrase = data.get("passphrase")
+    from appliance.backup.keys import check_passphrase
     check_passphrase(passphrase)
     if data.get("confirm") != passphrase:
         raise ValidationError(_("the two passphrases differ"), field="confirm")
