@@ -74,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
                     "office sent over the link (`tillbox headoffice send-history`), checked "
                     "and ready (instead of FILE)")
     im.add_argument("--claim-request", action="store_true", help=argparse.SUPPRESS)
+    im.add_argument("--mark-stopped", type=int, metavar="EXIT", help=argparse.SUPPRESS)
     im.add_argument("--service", action="store_true", help="with --received, as root "
                     "(tillbox-rebuild.service): stop the till, import as the data "
                     "directory's owner, start the till again")

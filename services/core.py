@@ -78,6 +78,8 @@ def _start_https(config: Config, app) -> "object":
 def serve(config: Config) -> None:
     _return_large_blocks_to_the_os()
     box = Box(config, background_checkpoints=True)
+    from appliance.replace import catch_up_cursor   # issue 11: a rebuild's cursor, if left
+    catch_up_cursor(config, config.ledger_path)
     app = create_app(box)
     full_app = app
     # A new box: open the setup page (and print its slip) until the owner has set it up.

@@ -130,6 +130,9 @@ def _parser() -> _Parser:
     snd.add_argument("--device", required=True)
     snd.add_argument("--to", metavar="DEVICE", help="the replacement box's own device id, "
                      "when it still has the one its first boot gave it (it becomes --device)")
+    snd.add_argument("--force", action="store_true", help="with --to: send even though the "
+                     "old device's retained status says online (only when it is gone for "
+                     "good and that status is stale)")
     snd.add_argument("--wait", type=float, default=60.0, metavar="SECONDS",
                      help="wait this long for the box's answer to the last part (0: do not "
                           "wait; default 60)")
@@ -440,7 +443,7 @@ def _timezone(text: str) -> str:
 
 def _send_history(opts: _Options, args) -> int:
     """``send-history`` (issue 11; docs/replacing-a-box.md): one line; exit 0 when the box
-    said done to every part (or --wait 0 and every part was taken by the broker), 1 when it
+    said all parts are here (or --wait 0 and every part was taken by the broker), 1 when it
     refused a part or did not answer in time (parts without an answer are sent once more
     first), 2 for bad input or a journal head office cannot send."""
     from appliance.replace.headoffice_export import ExportRefused
@@ -453,7 +456,7 @@ def _send_history(opts: _Options, args) -> int:
     with open_store(dsn, create=False) as db:
         try:
             sent = send_history(db, settings, args.store, args.device, to=args.to,
-                                wait=args.wait)
+                                wait=args.wait, force=args.force)
         except ExportRefused as exc:
             raise UsageError(str(exc)) from None
         except SendError as exc:

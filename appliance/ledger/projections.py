@@ -32,9 +32,10 @@ def apply(conn: sqlite3.Connection, record: Record) -> None:
         handler(conn, record)
 
 
-def replay(records: Iterable[Record]) -> sqlite3.Connection:
-    """Build fresh projections in memory from records alone."""
-    conn = sqlite3.connect(":memory:", isolation_level=None)
+def replay(records: Iterable[Record], path: str = ":memory:") -> sqlite3.Connection:
+    """Build fresh projections from records alone: in memory, or in a new database file at
+    ``path`` (a big journal's replay is bigger than a Pi's memory)."""
+    conn = sqlite3.connect(path, isolation_level=None)
     schema.create_all(conn)
     conn.execute("BEGIN")
     for rec in records:

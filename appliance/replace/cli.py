@@ -15,7 +15,8 @@ def run(cfg, args) -> int:
         if getattr(args, "received", False):   # issue 11: head office's journal over MQTT
             from .apply import import_received_command
             return import_received_command(cfg, args)
-        if getattr(args, "service", False) or getattr(args, "claim_request", False):
+        if getattr(args, "service", False) or getattr(args, "claim_request", False) or \
+                getattr(args, "mark_stopped", None) is not None:
             raise UsageError("--service goes with --received")
         if not args.file:
             raise UsageError("give the journal FILE.jsonl (or --received)")
@@ -25,7 +26,11 @@ def run(cfg, args) -> int:
                           force=getattr(args, "force", False))
 
 
-def _import(cfg, path: Path, take_ids: bool = False, allow_hole: bool = False) -> int:
+def _import(cfg, path: Path, take_ids: bool = False, allow_hole: bool = False,
+            warnings: list | None = None) -> int:
+    """``warnings`` (a list) gets the codes of what failed after the COMMIT (the ledger holds
+    the records then: still a done import)."""
+    import logging
     from .rebuild import import_journal, restore_settings
     if not path.is_file():
         raise UsageError(f"no journal file at {path}")
@@ -34,7 +39,16 @@ def _import(cfg, path: Path, take_ids: bool = False, allow_hole: bool = False) -
         s = import_journal(cfg, path, progress=bar, take_ids=take_ids, allow_hole=allow_hole)
     finally:
         bar.close()
-    restored, skipped = restore_settings(cfg)
+    late = list(s.get("warnings") or [])
+    try:
+        restored, skipped = restore_settings(cfg)
+    except Exception as exc:    # the ledger is committed: the import is done all the same
+        logging.getLogger(__name__).error("the shop settings could not be restored from the "
+                                          "journal: %s", exc)
+        restored, skipped = {}, []
+        late.append("settings_not_restored")
+    if warnings is not None:
+        warnings.extend(late)
     print(f"imported {s['records']} records of store {s['store']} device {s['device']} into "
           f"{cfg.ledger_path}: head seq {s['head_seq']} hash {s['head_hash']}")
     if s["empty_ledger_kept_in"]:
@@ -49,6 +63,12 @@ def _import(cfg, path: Path, take_ids: bool = False, allow_hole: bool = False) -
     if skipped:
         print("left at their defaults (set them again on the settings page): "
               + ", ".join(skipped))
+    if "settings_not_restored" in late:
+        print("warning: the shop settings could not be restored from the journal: set them "
+              "on the settings page", file=sys.stderr)
+    if "cursor_not_set" in late:
+        print("warning: uplinkd's cursor could not be set: core sets it at its start",
+              file=sys.stderr)
     if s.get("holes_after"):
         print("head office holds later records of this device beyond a hole: do NOT start the "
               "box as this device; go on under a new id first: tillbox ledger relink "

@@ -39,7 +39,7 @@ from ..ledger.store import iter_records
 from ..migrations import migrate
 from ..printing.queue import FINAL
 from ..uplink.state import UplinkState
-from . import FIRST_SEQ_KEY, journal_file
+from . import FIRST_SEQ_KEY, IMPORTED_HEAD_KEY, journal_file
 
 log = logging.getLogger(__name__)
 audit = logging.getLogger("audit")
@@ -193,7 +193,15 @@ def import_journal(cfg, path: Path, *, progress: Progress = _none, clock=None,
     finally:
         lock.close()
     # Head office holds every imported record (it wrote the file): uplinkd starts after them.
-    UplinkState(cfg.uplink_dir).set_acked(head["head_seq"])
+    # The ledger is committed: a failure from here on is a warning, not a failed import
+    # (core sets the cursor at its start: catch_up_cursor).
+    summary["warnings"] = []
+    try:
+        UplinkState(cfg.uplink_dir).set_acked(head["head_seq"])
+    except OSError as exc:
+        log.error("the ledger is imported, but uplinkd's cursor could not be set to seq %d "
+                  "(%s): core sets it at its start", head["head_seq"], exc)
+        summary["warnings"].append("cursor_not_set")
     audit.info("ledger rebuilt from head office's journal of %s/%s: %d records, head seq %d",
                store, device, summary["records"], head["head_seq"])
     summary["empty_ledger_kept_in"] = str(kept) if kept else None
@@ -278,6 +286,8 @@ def _insert(conn: sqlite3.Connection, path: Path, head: dict, progress: Progress
         f"finished_at = ? WHERE state NOT IN ({marks})", (now, now, *FINAL)).rowcount
     conn.execute("INSERT INTO meta (key, value) VALUES ('store_id', ?) ON CONFLICT(key) DO "
                  "UPDATE SET value = excluded.value", (head["store"],))
+    conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
+                 "value = excluded.value", (IMPORTED_HEAD_KEY, str(head["head_seq"])))
     if head["first_seq"] > 1:
         conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE "
                      "SET value = excluded.value", (FIRST_SEQ_KEY, str(head["first_seq"])))

@@ -48,6 +48,18 @@ TRANSFER = "transfer.json"
 TRANSFER_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 PART_RE = re.compile(r"part-\d{6}\.json")
 MAX_PARTS = 100_000
+#: Free space kept on the data partition beyond what a part (twice its size) or the assembled
+#: file (twice the parts' total) needs: the till must go on selling and journalling.
+RESERVE = 50 * 1024 * 1024
+#: Until the COMMIT the ledger has nothing: a request nothing picked up after this long is
+#: shown as such on the page (the till's rebuild service is not running).
+UNFINISHED = ("receiving", "checking")
+
+#: The reasons (``reason``) and warnings the page shows, as codes it translates
+#: (settings_rebuild.py): never a file path. The full text stays in ``detail`` and the log.
+REASONS = ("not_verified", "parts_unreadable", "no_space", "file_missing", "ledger_not_empty",
+           "import_refused", "crashed", "stopped")
+WARNINGS = ("cursor_not_set", "settings_not_restored")
 #: states in which the received file can be applied (a failed import can be tried again)
 APPLICABLE = ("ready", "failed")
 
@@ -108,6 +120,11 @@ def _check_args(args: dict) -> tuple[str, int, int, dict | None, list[dict]]:
         except (journal_file.JournalFileError, TypeError, ValueError) as exc:
             raise _refuse(_("the header is not a device journal header: {reason}",
                             reason=str(exc)), "header") from None
+    if header is not None:
+        most = max(1, header["head_seq"] - header.get("first_seq", 1) + 1)
+        if parts > most:
+            raise _refuse(_("{parts} parts for {n} records is impossible", parts=parts,
+                            n=most), "parts")
     lines = args.get("lines")
     if not isinstance(lines, list) or not lines:
         raise _refuse(_("lines must be a non-empty list of journal records"))
@@ -152,20 +169,29 @@ def receive_part(cfg, ledger_head: int, args: dict, *, clock=None,
         if status.get("state") in ("requested", "applying"):
             raise _refuse(_("a rebuild from head office's history is being applied on this "
                             "box: send again later"), "transfer")
-        mine = status.get("state") if status.get("transfer") == transfer else None
+        tdir = rebuild_dir(cfg) / transfer
+        meta = _read_meta(tdir)
+        mine = meta.get("state") if meta else None
+        if meta is not None and mine is None and status.get("transfer") == transfer:
+            mine = status.get("state")      # a transfer.json from before states were kept there
+        if mine == "superseded":
+            raise _refuse(_("transfer {transfer} was replaced by a newer one: send the "
+                            "history again", transfer=transfer), "transfer")
         if mine == "bad":
             raise _refuse(_("transfer {transfer} did not verify ({reason}): send the history "
-                            "again", transfer=transfer, reason=status.get("detail", "")),
+                            "again", transfer=transfer, reason=meta.get("detail", "")),
                           "transfer")
         if mine in ("checking", "ready", "failed"):
             return {"status": status, "detail": f"part {part}/{parts}: the whole transfer is "
                     f"here already ({mine})"}
-        tdir = rebuild_dir(cfg) / transfer
-        tdir.mkdir(parents=True, exist_ok=True, mode=0o750)
-        meta = read_json(tdir / TRANSFER, None)
+        data = canonical_json({"part": part, "lines": lines}).encode("utf-8")
+        _need_space(cfg, 2 * len(data) + RESERVE)
         if meta is None:
+            _supersede_unfinished(cfg, transfer)
+            tdir.mkdir(parents=True, exist_ok=True, mode=0o750)
             meta = {"transfer": transfer, "parts": parts, "header": header,
-                    "take_ids": take_ids, "started_at": format_ts(clock.now())}
+                    "take_ids": take_ids, "started_at": format_ts(clock.now()),
+                    "order": _next_order(cfg), "state": "receiving"}
             write_json(tdir / TRANSFER, meta)
         if meta.get("take_ids", False) != take_ids:
             raise _refuse(_("part {part} says otherwise than the transfer's earlier parts "
@@ -180,7 +206,6 @@ def receive_part(cfg, ledger_head: int, args: dict, *, clock=None,
             elif meta["header"] != header:
                 raise _refuse(_("part {part} names another header than the transfer's "
                                 "earlier parts", part=part), "header")
-        data = canonical_json({"part": part, "lines": lines}).encode("utf-8")
         path = tdir / _part_name(part)
         again = path.exists()
         if again:
@@ -192,9 +217,11 @@ def receive_part(cfg, ledger_head: int, args: dict, *, clock=None,
         have = sum(1 for name in os.listdir(tdir) if PART_RE.fullmatch(name))
         named = meta.get("header") or {}
         doc = {"state": "receiving", "transfer": transfer, "parts": parts, "received": have,
-               "store": named.get("store", store), "device": named.get("device", device)}
+               "store": named.get("store", store), "device": named.get("device", device),
+               "take_ids": take_ids}
         if have == parts and meta.get("header") is not None:
             doc["state"] = "checking"
+            _set_meta(tdir, meta, state="checking")
         doc = write_status(cfg, doc, clock)
     if doc["state"] == "checking":
         log.info("head office's journal: all %d parts of transfer %s here, checking", parts,
@@ -207,6 +234,71 @@ def receive_part(cfg, ledger_head: int, args: dict, *, clock=None,
     return {"status": doc, "detail": (f"part {part}/{parts} was here already" if again else
                                       f"part {part}/{parts} stored") + f" ({have} of {parts})"
                                      + more}
+
+
+def _read_meta(tdir: Path) -> dict | None:
+    try:
+        meta = read_json(tdir / TRANSFER, None)
+    except ValueError:
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+def _set_meta(tdir: Path, meta: dict, **changes) -> dict:
+    meta.update(changes)
+    if tdir.is_dir():
+        write_json(tdir / TRANSFER, meta)
+    return meta
+
+
+def _transfers(cfg) -> list[tuple[int, Path, dict]]:
+    """Every transfer's (order, directory, transfer.json), oldest first."""
+    out = []
+    d = rebuild_dir(cfg)
+    if not d.is_dir():
+        return out
+    for sub in d.iterdir():
+        if sub.is_dir() and TRANSFER_RE.fullmatch(sub.name):
+            meta = _read_meta(sub) or {}
+            order = meta.get("order")
+            out.append((order if isinstance(order, int) else 0, sub, meta))
+    return sorted(out, key=lambda t: t[0])
+
+
+def _next_order(cfg) -> int:
+    return max([o for o, _d, _m in _transfers(cfg)] + [0]) + 1
+
+
+def _supersede_unfinished(cfg, newcomer: str) -> None:
+    """A new transfer starts: the parts of other unfinished transfers are dropped (their
+    transfer.json stays, saying "superseded", so their late parts are refused). A ready or
+    failed transfer stays until a newer one is ready."""
+    status = read_status(cfg)
+    for _order, sub, meta in _transfers(cfg):
+        state = meta.get("state") or (status.get("state") if status.get("transfer") == sub.name
+                                      else "receiving")
+        if sub.name == newcomer or state not in UNFINISHED:
+            continue
+        for f in sub.iterdir():
+            if f.name != TRANSFER:
+                f.unlink(missing_ok=True)
+        _set_meta(sub, meta, state="superseded")
+        log.warning("head office's transfer %s is replaced by the newer %s: its parts are "
+                    "dropped", sub.name, newcomer)
+
+
+def _free(path: Path) -> int:
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize
+
+
+def _need_space(cfg, need: int) -> None:
+    d = rebuild_dir(cfg)
+    d.mkdir(parents=True, exist_ok=True, mode=0o750)
+    free = _free(d)
+    if free < need:
+        raise _refuse(_("not enough free space on this box: {need} MB needed, {free} MB "
+                        "free", need=-(-need // 2**20), free=free // 2**20), "space")
 
 
 def start_check(cfg, transfer: str, *, background: bool = True, clock=None) -> None:
@@ -234,18 +326,29 @@ def resume(cfg) -> dict:
     return status
 
 
+def _current(cfg, transfer: str) -> bool:
+    """The page's status is this transfer's (no newer transfer took over meanwhile)."""
+    return read_status(cfg).get("transfer") == transfer
+
+
 def assemble(cfg, transfer: str, *, clock=None) -> dict:
-    """Write ``journal.jsonl`` from the parts, verify it, record "ready" (or "bad")."""
+    """Write ``journal.jsonl`` from the parts, verify it, record "ready" (or "bad") in the
+    transfer's own transfer.json, and in the page's status while it is the newest transfer."""
     from .rebuild import ImportRefused, check_file
     clock = clock or SystemClock()
+    tdir = rebuild_dir(cfg) / transfer
     with _lock:   # a check that finished meanwhile (resume() saw it still checking)
         status = read_status(cfg)
         if status.get("transfer") != transfer or status.get("state") != "checking":
             return status
-    tdir = rebuild_dir(cfg) / transfer
+        meta = _read_meta(tdir) or {}
+        parts_size = sum(f.stat().st_size for f in tdir.iterdir() if PART_RE.fullmatch(f.name))
+        try:
+            _need_space(cfg, 2 * parts_size + RESERVE)
+        except PartRefused as exc:
+            return _finish_bad(cfg, transfer, exc.message, clock, reason="no_space")
     started = time.monotonic()
     try:
-        meta = read_json(tdir / TRANSFER, {})
         header = meta["header"]
         target = tdir / FILE
         tmp = tdir / f".{FILE}.tmp"
@@ -260,14 +363,18 @@ def assemble(cfg, transfer: str, *, clock=None) -> dict:
         tmp.replace(target)
         checked = check_file(target)
     except ImportRefused as exc:
-        return _finish_bad(cfg, transfer, str(exc), clock)
+        return _finish_bad(cfg, transfer, str(exc), clock, reason="not_verified")
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        return _finish_bad(cfg, transfer, f"the parts cannot be put together: {exc}", clock)
+        return _finish_bad(cfg, transfer, f"the parts cannot be put together: {exc}", clock,
+                           reason="parts_unreadable")
     with _lock:
-        status = read_status(cfg)
-        if status.get("transfer") not in (None, transfer) and \
-                status.get("state") in ("requested", "applying"):
-            return status      # another transfer is being applied: leave it alone
+        meta = _read_meta(tdir)
+        if meta is None or meta.get("state") != "checking" or not _current(cfg, transfer):
+            # a newer transfer took over meanwhile: this one's result is not the page's
+            log.warning("head office's transfer %s checked out, but a newer transfer took "
+                        "over meanwhile: it is left alone", transfer)
+            return read_status(cfg)
+        _set_meta(tdir, meta, state="ready")
         doc = write_status(cfg, {
             "state": "ready", "transfer": transfer, "parts": meta["parts"],
             "received": meta["parts"], "store": checked["store"], "device": checked["device"],
@@ -275,9 +382,13 @@ def assemble(cfg, transfer: str, *, clock=None) -> dict:
             "head_hash": checked["head_hash"], "received_at": format_ts(clock.now()),
             "take_ids": bool(meta.get("take_ids")),
             "file": str(target)}, clock)
-        for other in rebuild_dir(cfg).iterdir():     # older transfers are not needed now
-            if other.is_dir() and other.name != transfer:
-                shutil.rmtree(other, ignore_errors=True)
+        mine = meta.get("order", 0)
+        for order, other, ometa in _transfers(cfg):   # older transfers are not needed now
+            if other.name != transfer and order < mine:
+                for f in other.iterdir():
+                    if f.name != TRANSFER:
+                        shutil.rmtree(f) if f.is_dir() else f.unlink(missing_ok=True)
+                _set_meta(other, ometa, state="superseded")
         for n in range(1, meta["parts"] + 1):       # the file holds them all
             (tdir / _part_name(n)).unlink(missing_ok=True)
     log.info("head office's journal of %s/%s is here and verifies: %d records, head seq %d "
@@ -286,14 +397,20 @@ def assemble(cfg, transfer: str, *, clock=None) -> dict:
     return doc
 
 
-def _finish_bad(cfg, transfer: str, reason: str, clock) -> dict:
-    log.error("head office's journal (transfer %s) does not verify: %s", transfer, reason)
+def _finish_bad(cfg, transfer: str, detail: str, clock, *, reason: str) -> dict:
+    log.error("head office's journal (transfer %s) does not verify: %s", transfer, detail)
     with _lock:
-        doc = write_status(cfg, {"state": "bad", "transfer": transfer, "detail": reason,
-                                 "store": cfg.shop.store_id, "device": cfg.shop.device_id},
-                           clock)
-        shutil.rmtree(rebuild_dir(cfg) / transfer, ignore_errors=True)
-    return doc
+        tdir = rebuild_dir(cfg) / transfer
+        meta = _read_meta(tdir)
+        if meta is None or meta.get("state") != "checking" or not _current(cfg, transfer):
+            return read_status(cfg)     # a newer transfer took over: not the page's business
+        for f in tdir.iterdir():
+            if f.name != TRANSFER:
+                f.unlink(missing_ok=True)
+        _set_meta(tdir, meta, state="bad", detail=detail)
+        return write_status(cfg, {"state": "bad", "transfer": transfer, "detail": detail,
+                                  "reason": reason, "store": cfg.shop.store_id,
+                                  "device": cfg.shop.device_id}, clock)
 
 
 def ready_file(cfg) -> tuple[Path, dict]:
@@ -325,7 +442,8 @@ def request_rebuild(cfg, staff_id: str, ledger_head: int, clock=None) -> dict:
         write_json(rebuild_dir(cfg) / REQUESTED, {"transfer": status["transfer"],
                                                   "by": staff_id, "at": at})
         doc = write_status(cfg, {**status, "state": "requested", "requested_by": staff_id,
-                                 "requested_at": at, "detail": ""}, clock)
+                                 "requested_at": at, "detail": "", "reason": "",
+                                 "warnings": []}, clock)
     audit.info("rebuild from head office's history requested by %s: %s records of %s/%s",
                staff_id, status.get("records"), status.get("store"), status.get("device"))
     return doc
@@ -345,25 +463,36 @@ def claim_request(cfg, clock=None) -> dict | None:
         try:
             _path, status = ready_file(cfg)
         except ValidationError as exc:
-            write_status(cfg, {**read_status(cfg), "state": "failed", "detail": exc.message},
-                         clock)
+            write_status(cfg, {**read_status(cfg), "state": "failed", "detail": exc.message,
+                               "reason": "file_missing"}, clock)
             return None
         return write_status(cfg, {**status, "state": "applying"}, clock)
 
 
 def record_outcome(cfg, ok: bool, detail: str, summary: dict | None = None,
-                   clock=None) -> dict:
+                   clock=None, *, reason: str = "import_refused",
+                   warnings: list[str] | None = None) -> dict:
     """After ``tillbox ledger import --received``: done (the file is removed: the ledger holds
-    it now) or failed with the import's one-line reason (the file stays, to try again)."""
+    it now; ``warnings``: codes of what failed after the COMMIT) or failed with the import's
+    one-line reason (``detail``, for the log and the CLI) and its code (``reason``, for the
+    page); the file stays, to try again."""
     clock = clock or SystemClock()
     with _lock:
         status = read_status(cfg)
         doc = {**status, "state": "done" if ok else "failed", "detail": detail,
+               "reason": "" if ok else reason, "warnings": list(warnings or []),
                "applied_at" if ok else "failed_at": format_ts(clock.now())}
         if ok:
             (rebuild_dir(cfg) / REQUESTED).unlink(missing_ok=True)   # nothing left to do
-            Path(status["file"]).unlink(missing_ok=True)
-            shutil.rmtree(Path(status["file"]).parent, ignore_errors=True)
+            if status.get("file"):
+                tdir = Path(status["file"]).parent
+                Path(status["file"]).unlink(missing_ok=True)
+                for f in (tdir.iterdir() if tdir.is_dir() else ()):
+                    if f.name != TRANSFER:
+                        f.unlink(missing_ok=True)
+                meta = _read_meta(tdir)
+                if meta is not None:
+                    _set_meta(tdir, meta, state="applied")
             doc["file"] = ""
             if summary:
                 doc.update({k: summary[k] for k in ("records", "head_seq", "head_hash")
@@ -371,9 +500,31 @@ def record_outcome(cfg, ok: bool, detail: str, summary: dict | None = None,
         return write_status(cfg, doc, clock)
 
 
+def mark_stopped(cfg, exit_code: int, clock=None) -> dict | None:
+    """tillbox-rebuild.service's last step (as the data owner), whatever happened before: a
+    status still "requested" or "applying" means the import never recorded its outcome (a
+    child crashed or was killed, the service was stopped): it becomes failed. None when the
+    outcome is recorded already."""
+    with _lock:
+        status = read_status(cfg)
+        if status.get("state") not in ("requested", "applying"):
+            return None
+        (rebuild_dir(cfg) / REQUESTED).unlink(missing_ok=True)
+        log.error("the rebuild stopped before it recorded its outcome (exit %d)", exit_code)
+        return write_status(cfg, {**status, "state": "failed", "reason": "stopped",
+                                  "detail": f"failed (stopped, exit {exit_code})",
+                                  "failed_at": format_ts((clock or SystemClock()).now())},
+                            clock)
+
+
 def public_status(status: dict) -> dict:
-    """What the settings page sees (no file paths)."""
+    """What the settings page sees: codes it translates, never a file path or ``detail``."""
     keys = ("state", "transfer", "parts", "received", "store", "device", "records",
             "head_seq", "head_hash", "take_ids", "received_at", "requested_at", "applied_at",
-            "failed_at", "detail", "updated_at")
-    return {k: status.get(k) for k in keys if k in status}
+            "failed_at", "updated_at")
+    out = {k: status.get(k) for k in keys if k in status}
+    if status.get("state") in ("bad", "failed"):
+        reason = status.get("reason")
+        out["reason"] = reason if reason in REASONS else "import_refused"
+    out["warnings"] = [w for w in status.get("warnings") or () if w in WARNINGS]
+    return out

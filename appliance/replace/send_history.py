@@ -94,14 +94,19 @@ def _outcome(sender: "Sender", ids: list[str], wait: float):
             f"no answer to {len(missing)} of {len(ids)} parts"
         return "missing", why, missing
     details = [got[i][1] for i in ids]
-    return "done", next((d for d in details if "all parts here" in d), details[-1])
+    complete = next((d for d in details if "all parts here" in d or "whole transfer is here" in d),
+                    None)
+    if complete is None:
+        return "failed", ("the box took every part but never said all parts are here: "
+                          + details[-1])
+    return "done", complete
 
 
 class Sender:
     """One MQTT client publishing the parts and listening to the box's status and cmd_ack.
     paho's callbacks only record what came (under a lock) and wake the caller."""
 
-    def __init__(self, settings, store: str, device: str):
+    def __init__(self, settings, store: str, device: str, old_device: str | None = None):
         import paho.mqtt.client as mqtt
         from paho.mqtt.enums import CallbackAPIVersion
 
@@ -111,6 +116,10 @@ class Sender:
         self.refused: str | None = None
         self.subscribed = False
         self.status: dict | None = None
+        #: ``--to``: the old device's retained status (it must not be online: two tills would
+        #: sell as one device)
+        self.old_device = old_device
+        self.old_status: dict | None = None
         self.acks: dict[str, tuple[str, str]] = {}      # command id -> (status, detail)
         self.pubacks: dict[int, object] = {}             # mid -> reason code
         c = mqtt.Client(CallbackAPIVersion.VERSION2,
@@ -130,6 +139,9 @@ class Sender:
     def t(self, leaf: str) -> str:
         return contract.topic(self.settings.prefix, self.store, self.device, leaf)
 
+    def _old_topic(self) -> str:
+        return contract.topic(self.settings.prefix, self.store, self.old_device, "status")
+
     # paho's thread -------------------------------------------------------------------------
     def _on_connect(self, client, _u, _flags, rc, _p) -> None:
         with self._cond:
@@ -137,7 +149,10 @@ class Sender:
                 self.refused = str(rc)
             else:
                 self.connected = True
-                client.subscribe([(self.t("status"), 1), (self.t("cmd_ack"), 1)])
+                topics = [(self.t("status"), 1), (self.t("cmd_ack"), 1)]
+                if self.old_device:
+                    topics.append((self._old_topic(), 1))
+                client.subscribe(topics)
             self._cond.notify_all()
 
     def _on_subscribe(self, _c, _u, _mid, rcs, _p) -> None:
@@ -159,7 +174,9 @@ class Sender:
         except ValueError:
             return
         with self._cond:
-            if msg.topic.endswith("/status"):
+            if self.old_device and msg.topic == self._old_topic():
+                self.old_status = body
+            elif msg.topic.endswith("/status"):
                 self.status = body
             elif isinstance(body.get("id"), str) and body.get("status") in contract.CMD_STATUSES:
                 status = body["status"]
@@ -186,6 +203,12 @@ class Sender:
         self._wait(lambda: self.status is not None, timeout)
         with self._cond:
             return bool(self.status and self.status.get("online"))
+
+    def old_device_online(self, timeout: float = 2.0) -> bool:
+        """``--to``: the old device's retained status says online."""
+        self._wait(lambda: self.old_status is not None, timeout)
+        with self._cond:
+            return bool(self.old_status and self.old_status.get("online"))
 
     def publish(self, name: str, args: dict, timeout: float) -> str:
         cmd_id = str(uuid.uuid4())
@@ -237,20 +260,27 @@ class Sender:
 
 def send_history(db, settings, store: str, device: str, *, to: str | None = None,
                  wait: float = 60.0, require_online: bool = True,
-                 puback_timeout: float = 30.0, progress=None) -> dict:
+                 puback_timeout: float = 30.0, progress=None, force: bool = False) -> dict:
     """Send the device's journal; returns {transfer, parts, records, head_seq, head_hash,
     answer: (status, detail) | None, ids}. SendError/ExportRefused say why it stopped.
 
     ``to``: the replacement box's own device id when it still has the one its first boot
     gave it: the parts go to its topics with ``take_ids``, and the import makes it the old
-    device (as ``tillbox ledger import --take-ids`` does)."""
+    device (as ``tillbox ledger import --take-ids`` does). Refused while the OLD device's
+    retained status says online (it is only offline, not replaced: two tills would sell as
+    one device, a fork), unless ``force``."""
     header, parts = prepare(db, store, device)
     transfer = uuid.uuid4().hex
     target = to or device
     extra = {"take_ids": True} if target != device else {}
-    sender = Sender(settings, store, target)
+    sender = Sender(settings, store, target, old_device=device if extra else None)
     try:
         sender.connect()
+        if extra and not force and sender.old_device_online():
+            raise SendError(f"the old device {store}/{device} is online (its retained status "
+                            f"says so): {target} would become a second till selling as "
+                            f"{device}. Switch the old box off first, or add --force when it "
+                            "is gone for good and its status is stale")
         if require_online and not sender.box_online():
             raise SendError(f"the box {store}/{target} is not online (its retained status "
                             "says offline, or it never connected): switch it on, finish its "

@@ -232,12 +232,17 @@ class _BoxOverTheLink:
     receive_part; ``lose`` parts vanish the first time (an uplinkd restarted before it ran
     them: accepted, never answered)."""
 
-    def __init__(self, cfg, lose=()):
+    def __init__(self, cfg, lose=(), old_online=False):
         self.cfg, self.lose, self.acks, self.sent = cfg, set(lose), {}, []
+        self.old_online = old_online
 
-    def __call__(self, settings, store, device):
-        self.device = device
+    def __call__(self, settings, store, device, old_device=None):
+        self.device, self.old_device = device, old_device
         return self
+
+    def old_device_online(self):
+        assert self.old_device is not None
+        return self.old_online
 
     def connect(self):
         pass

@@ -14,6 +14,10 @@
   let timer = null;
 
   const when = (ts) => (ts ? new Date(ts).toLocaleString(TB.locale) : "");
+  const NOT_PICKED_MS = 2 * 60 * 1000;   // "requested" this long: no rebuild service ran
+  // The reason is a code (webui/office/settings_rebuild.py): never a path or English text.
+  const reason = (r) => t("st_rebuild_reason_" + (r.reason || "import_refused"));
+  const warnings = (r) => (r.warnings || []).map((w) => " " + t("st_rebuild_warn_" + w)).join("");
 
   function text(r, sold) {
     switch (r.state) {
@@ -21,12 +25,17 @@
       case "checking": return t("st_rebuild_checking");
       case "ready":
         return sold ? t("st_rebuild_sold", {n: sold})
-          : t("st_rebuild_ready", {records: r.records, seq: r.head_seq, time: when(r.received_at)});
-      case "bad": return t("st_rebuild_bad", {reason: r.detail || ""});
-      case "requested": case "applying": return t("st_rebuild_applying");
+          : t("st_rebuild_ready", {records: r.records, seq: r.head_seq, time: when(r.received_at)})
+            + (r.take_ids ? " " + t("st_rebuild_ready_take", {device: r.device}) : "");
+      case "bad": return t("st_rebuild_bad", {reason: reason(r)});
+      case "requested":
+        return Date.now() - Date.parse(r.requested_at) > NOT_PICKED_MS
+          ? t("st_rebuild_not_picked", {time: when(r.requested_at)})
+          : t("st_rebuild_requested", {time: when(r.requested_at)});
+      case "applying": return t("st_rebuild_applying");
       case "done": return t("st_rebuild_done", {records: r.records, seq: r.head_seq,
-        time: when(r.applied_at)});
-      case "failed": return t("st_rebuild_failed", {reason: r.detail || ""});
+        time: when(r.applied_at)}) + warnings(r);
+      case "failed": return t("st_rebuild_failed", {reason: reason(r)});
       default: return "";
     }
   }
@@ -37,7 +46,8 @@
     if (!r) return schedule(30000);
     const sold = data.ledger_records || 0;
     $("rb-state").textContent = text(r, sold);
-    $("rb-state").classList.toggle("error", r.state === "bad" || r.state === "failed");
+    $("rb-state").classList.toggle("error", r.state === "bad" || r.state === "failed"
+      || (r.state === "requested" && Date.now() - Date.parse(r.requested_at) > NOT_PICKED_MS));
     const can = (r.state === "ready" || r.state === "failed") && !sold;
     $("rb-now").hidden = !can;
     $("rb-now").disabled = false;
