@@ -11,7 +11,7 @@ run: $(STAMP)
 	$(BIN)/tillbox --config dev/tillbox.toml run --demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=30
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py --out bench/report.json

@@ -14,7 +14,7 @@ import pytest
 from appliance import config as configmod
 from appliance.config import read_overlay
 from appliance.headoffice.ingest import BAD_LINK
-from appliance.ledger import Ledger, LedgerError, open_readonly
+from appliance.ledger import Ledger, LedgerError, verify_file
 from appliance.ledger.export import write_jsonl
 from appliance.orders import OrderEngine
 from appliance.replace import rebuild
@@ -40,13 +40,10 @@ def exported(shop, db, tmp_path):
 
 
 def _meta(path):
-    conn = open_readonly(path)
-    try:
-        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-        n = conn.execute("SELECT COUNT(*) FROM journal").fetchone()[0]
-    finally:
-        conn.close()
-    return meta, n
+    """The ledger's meta and how many records it holds (all verified)."""
+    meta, result = verify_file(path)
+    assert result.ok, result.line()
+    return meta, result.checked
 
 
 def _new_box(tmp_path):

@@ -16,21 +16,13 @@ from appliance.headoffice.store import open_store
 from appliance.replace import catch_up_cursor, rebuild, received, send_history
 from appliance.replace.apply import import_received, run_service
 from appliance.uplink.state import UplinkState
-from rebuild_net_rig import STORE, TEA, cfg_for, part_args, to_headoffice
-from test_received_parts import _BoxOverTheLink
+from rebuild_net_rig import (STORE, TEA, BoxOverTheLink, cfg_for, four_sales_sent, part_args,
+                             to_headoffice)
 
 
 @pytest.fixture
 def sent(shop, tmp_path, monkeypatch):
-    for _ in range(4):
-        shop.sale(TEA)
-    db = open_store(f"sqlite://{tmp_path}/ho.db")
-    to_headoffice(db, shop.ledger.records())
-    monkeypatch.setattr(send_history, "PART_BYTES", 4000)
-    header, parts = send_history.prepare(db, STORE, "till-1")
-    db.close()
-    assert len(parts) >= 3
-    return header, parts
+    return four_sales_sent(shop, tmp_path, monkeypatch)
 
 
 def _ready(cfg, header, parts, transfer="t-a"):
@@ -237,7 +229,7 @@ def test_send_history_to_a_new_id_is_refused_while_the_old_device_says_online(
     db = open_store(f"sqlite://{tmp_path}/ho.db")
     to_headoffice(db, shop.ledger.records())
     cfg = cfg_for(tmp_path / "box", device="till-9f3a2b")
-    link = _BoxOverTheLink(cfg, old_online=True)
+    link = BoxOverTheLink(cfg, old_online=True)
     monkeypatch.setattr(send_history, "Sender", link)
     with pytest.raises(send_history.SendError, match="old device demo-store/till-1 is online"):
         send_history.send_history(db, None, STORE, "till-1", to="till-9f3a2b", wait=1)

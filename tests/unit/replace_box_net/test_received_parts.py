@@ -13,23 +13,15 @@ from appliance.ledger import open_readonly, verify
 from appliance.ledger.store import iter_records
 from appliance.replace import received, send_history
 from appliance.replace.apply import import_received
-from appliance.replace.headoffice_export import export_device
 from appliance.replace.rebuild import ImportRefused
-from rebuild_net_rig import STORE, TEA, cfg_for, part_args, to_headoffice
+from rebuild_net_rig import (STORE, TEA, BoxOverTheLink, cfg_for, four_sales_sent, part_args,
+                             to_headoffice)
 
 
 @pytest.fixture
 def sent(shop, tmp_path, monkeypatch):
-    """Four sales at head office, split as send-history splits them into several parts."""
-    for _ in range(4):
-        shop.sale(TEA)
-    db = open_store(f"sqlite://{tmp_path}/ho.db")
-    to_headoffice(db, shop.ledger.records())
-    monkeypatch.setattr(send_history, "PART_BYTES", 4000)
-    header, parts = send_history.prepare(db, STORE, "till-1")
-    export_device(db, STORE, "till-1", tmp_path / "export.jsonl")
-    db.close()
-    assert len(parts) >= 3
+    """Four sales at head office, split as send-history splits them, also exported."""
+    header, parts = four_sales_sent(shop, tmp_path, monkeypatch, tmp_path / "export.jsonl")
     return header, parts, shop.ledger.head()
 
 
@@ -227,54 +219,6 @@ def test_a_request_left_after_a_technician_imported_by_hand_changes_nothing(sent
     assert _status(cfg)["state"] == "done"
 
 
-class _BoxOverTheLink:
-    """send_history's Sender with the box behind it in-process: each part goes straight to
-    receive_part; ``lose`` parts vanish the first time (an uplinkd restarted before it ran
-    them: accepted, never answered)."""
-
-    def __init__(self, cfg, lose=(), old_online=False):
-        self.cfg, self.lose, self.acks, self.sent = cfg, set(lose), {}, []
-        self.old_online = old_online
-
-    def __call__(self, settings, store, device, old_device=None):
-        self.device, self.old_device = device, old_device
-        return self
-
-    def old_device_online(self):
-        assert self.old_device is not None
-        return self.old_online
-
-    def connect(self):
-        pass
-
-    def box_online(self):
-        return True
-
-    def publish(self, name, args, timeout):
-        assert name == "journal.restore"
-        cmd_id = f"c-{len(self.sent)}"
-        self.sent.append(args["part"])
-        if args["part"] in self.lose:
-            self.lose.discard(args["part"])
-            return cmd_id
-        try:
-            out = received.receive_part(self.cfg, 0, args, background=False)
-            self.acks[cmd_id] = ("done", out["detail"])
-        except received.PartRefused as exc:
-            self.acks[cmd_id] = ("rejected", exc.message)
-        return cmd_id
-
-    def rejected(self, ids):
-        return next(((i, f"rejected: {self.acks[i][1]}") for i in ids
-                     if self.acks.get(i, ("",))[0] == "rejected"), None)
-
-    def answers(self, ids, timeout):
-        return {i: self.acks[i] for i in ids if i in self.acks}
-
-    def close(self):
-        pass
-
-
 def test_send_history_sends_parts_the_box_never_finished_once_more(shop, tmp_path,
                                                                    monkeypatch):
     for _ in range(3):
@@ -283,7 +227,7 @@ def test_send_history_sends_parts_the_box_never_finished_once_more(shop, tmp_pat
     to_headoffice(db, shop.ledger.records())
     monkeypatch.setattr(send_history, "PART_BYTES", 4000)
     cfg = cfg_for(tmp_path / "box")
-    link = _BoxOverTheLink(cfg, lose={2})
+    link = BoxOverTheLink(cfg, lose={2})
     monkeypatch.setattr(send_history, "Sender", link)
     sent = send_history.send_history(db, None, STORE, "till-1", wait=1)
     n = sent["parts"]
@@ -292,7 +236,7 @@ def test_send_history_sends_parts_the_box_never_finished_once_more(shop, tmp_pat
     assert _status(cfg)["state"] == "ready"
     # a box that refuses (it has sold meanwhile): the first refusal, named by part
     other = cfg_for(tmp_path / "box2", device="till-2")
-    monkeypatch.setattr(send_history, "Sender", _BoxOverTheLink(other))
+    monkeypatch.setattr(send_history, "Sender", BoxOverTheLink(other))
     with pytest.raises(send_history.SendError, match="refused part 1: rejected: this is the"):
         send_history.send_history(db, None, STORE, "till-1", wait=1)
     db.close()
