@@ -34,8 +34,9 @@ def script_strings() -> dict:
         "st_backup_running": _("Writing a backup… %(percent)s%%", percent="{percent}"),
         "st_backup_done": _("Backup written: %(file)s", file="{file}"),
         "st_backup_failed": _("The backup failed: %(reason)s", reason="{reason}"),
-        "st_backup_usb_none": _("No USB stick has been inserted yet. Insert one: the newest "
-                                "backup is copied onto it by itself."),
+        "st_backup_usb_none": _("No USB stick has been inserted yet. With a backup passphrase "
+                                "set, insert one: the newest backup is copied onto it by "
+                                "itself."),
         "st_backup_usb_writing": _("Writing to the USB stick %(label)s… %(percent)s%% — do "
                                    "not pull it out", label="{label}", percent="{percent}"),
         "st_backup_usb_done": _("Backup copied to the USB stick %(label)s at %(time)s and "
