@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from datetime import datetime, timezone
 
+import pytest
 from PIL import Image, ImageDraw
 
 from appliance.clock import FixedClock
@@ -85,3 +86,16 @@ def tea_logo(width=300, height=120, mode="RGBA") -> Image.Image:
         pen.line((x, height // 3, x, 2 * height // 3), fill=(shade, shade, shade, 255))
     pen.rectangle((0, 0, width - 1, height - 1), outline=(0, 0, 0, 255), width=3)
     return image
+
+@pytest.fixture
+def core(tmp_path):
+    """A box with the demo shop and its web app: (app, box)."""
+    app, box = make_core(tmp_path)
+    yield app, box
+    box.close()
+
+
+@pytest.fixture
+def owner(core):
+    return Client(core[0], "2468")
+

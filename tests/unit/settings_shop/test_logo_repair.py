@@ -8,19 +8,8 @@ import io
 import pytest
 from PIL import Image
 
-from shop_fixtures import Client, make_core, png, tea_logo
-
-
-@pytest.fixture
-def core(tmp_path):
-    app, box = make_core(tmp_path)
-    yield app, box
-    box.close()
-
-
-@pytest.fixture
-def owner(core):
-    return Client(core[0], "2468")
+from shop_fixtures import (core, owner,  # noqa: F401 - fixtures
+                           png, tea_logo)
 
 
 @pytest.mark.parametrize("damage", [b"", b"\x89PNG\r\n\x1a\n garbage", b"not an image"])

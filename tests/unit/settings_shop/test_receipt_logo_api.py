@@ -15,19 +15,8 @@ from appliance.printing import logo as receipt_logo
 from appliance.settings_changes import change_settings
 from appliance.orders import Actor
 from appliance.errors import ValidationError
-from shop_fixtures import Client, make_core, png, tea_logo
-
-
-@pytest.fixture
-def core(tmp_path):
-    app, box = make_core(tmp_path)
-    yield app, box
-    box.close()
-
-
-@pytest.fixture
-def owner(core):
-    return Client(core[0], "2468")
+from shop_fixtures import (Client, core, owner,  # noqa: F401 - fixtures
+                           png, tea_logo)
 
 
 def preview(client, width=None) -> Image.Image:

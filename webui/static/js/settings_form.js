@@ -9,6 +9,20 @@
   const TB = window.TB;
   TB.signedIn = TB.signedIn || TB.whoami();
 
+  // A picture drawn on a white canvas at most ``most`` px on its longer side: a phone photo is
+  // large, and transparent parts are read and printed as white (paper, a phone's screen).
+  TB.onWhite = function (img, most) {
+    const scale = Math.min(1, most / Math.max(img.naturalWidth, img.naturalHeight));
+    const canvas = document.createElement("canvas");
+    canvas.width = Math.max(1, Math.round(img.naturalWidth * scale));
+    canvas.height = Math.max(1, Math.round(img.naturalHeight * scale));
+    const pen = canvas.getContext("2d");
+    pen.fillStyle = "#fff";
+    pen.fillRect(0, 0, canvas.width, canvas.height);
+    pen.drawImage(img, 0, 0, canvas.width, canvas.height);
+    return canvas;
+  };
+
   TB.settingsForm = function (form, section) {
     const $ = (id) => document.getElementById(id);
     const line = $(`st-${section}-error`);

@@ -49,20 +49,6 @@
   });
 
   // -- the shop's collection codes -------------------------------------------------------------
-  // A picture drawn on a white canvas at most ``most`` px on its longer side (a phone photo
-  // is large; a transparent screenshot is read on white, as a phone shows it).
-  function drawn(img, most) {
-    const scale = Math.min(1, most / Math.max(img.naturalWidth, img.naturalHeight));
-    const canvas = document.createElement("canvas");
-    canvas.width = Math.max(1, Math.round(img.naturalWidth * scale));
-    canvas.height = Math.max(1, Math.round(img.naturalHeight * scale));
-    const ctx = canvas.getContext("2d");
-    ctx.fillStyle = "#fff";
-    ctx.fillRect(0, 0, canvas.width, canvas.height);
-    ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
-    return canvas;
-  }
-
   // zxing's QR reader, first as for a clean picture of the code alone (a screenshot), then
   // searching the picture for the code (a photo of the printed stand), large and smaller.
   function decodeCanvas(canvas) {
@@ -87,7 +73,7 @@
       img.src = url;
       await img.decode();
       for (const most of [1200, 800, 500]) {
-        const text = decodeCanvas(drawn(img, most));
+        const text = decodeCanvas(TB.onWhite(img, most));
         if (text) return text;
       }
       throw new Error("no QR code");

@@ -96,14 +96,7 @@
     const img = await decode(file);
     let side = MAX_SIDE;
     for (let attempt = 0; attempt < 4; attempt++, side = Math.round(side * 0.7)) {
-      const scale = Math.min(1, side / Math.max(img.naturalWidth, img.naturalHeight));
-      const canvas = document.createElement("canvas");
-      canvas.width = Math.max(1, Math.round(img.naturalWidth * scale));
-      canvas.height = Math.max(1, Math.round(img.naturalHeight * scale));
-      const pen = canvas.getContext("2d");
-      pen.fillStyle = "#fff";
-      pen.fillRect(0, 0, canvas.width, canvas.height);
-      pen.drawImage(img, 0, 0, canvas.width, canvas.height);
+      const canvas = TB.onWhite(img, side);
       const png = await blobOf(canvas, "image/png");
       if (png && png.size <= limit) return png;
       const jpeg = await blobOf(canvas, "image/jpeg", 0.9);
